@@ -1,0 +1,1 @@
+"""bwma-exp: compute-in-memory aware quantized CNNs with an analytic CIM hardware model."""

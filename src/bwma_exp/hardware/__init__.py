@@ -1,0 +1,1 @@
+"""bwma_exp.hardware"""

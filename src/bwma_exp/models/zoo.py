@@ -1,0 +1,1 @@
+"""Imports every architecture module so each registers itself in ``registry.MODELS``."""

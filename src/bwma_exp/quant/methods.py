@@ -1,0 +1,1 @@
+"""Imports every quantization method module so each registers itself in ``spec.METHODS``."""

@@ -1,0 +1,83 @@
+"""QuantSpec: the one object a model builder needs to create its layers.
+
+Models never name a quantization method; they call ``spec.conv2d(...)`` / ``spec.linear(...)``
+and mark the layers that stay full precision (stem, classifier, FP shortcuts). The method
+registry turns a spec into the weight and activation quantizers of one layer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from torch import nn
+
+from .layers import QConv2d, QLinear
+
+# name -> factory(spec, layer_kind, out_channels) -> (weight_quantizer, act_quantizer)
+QuantizerFactory = Callable[["QuantSpec", str, int], "tuple[nn.Module, nn.Module]"]
+METHODS: dict[str, QuantizerFactory] = {}
+
+
+def register_method(name: str) -> Callable[[QuantizerFactory], QuantizerFactory]:
+    def deco(fn: QuantizerFactory) -> QuantizerFactory:
+        METHODS[name] = fn
+        return fn
+    return deco
+
+
+@register_method("fp")
+def _full_precision(spec: "QuantSpec", kind: str, out_channels: int):
+    return nn.Identity(), nn.Identity()
+
+
+@dataclass(frozen=True)
+class QuantSpec:
+    method: str = "fp"
+    w_bits: int = 32
+    act_bits: int = 32
+    fp_first: bool = True   # keep the first conv full precision (reference implementations do)
+    fp_last: bool = True    # keep the classifier full precision
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _ensure_methods_loaded()
+        if self.method not in METHODS:
+            raise ValueError(f"quant={self.method!r} is not a known method; "
+                             f"allowed: {', '.join(sorted(METHODS))}")
+
+    @property
+    def is_fp(self) -> bool:
+        return self.method == "fp"
+
+    def effective_bits(self) -> tuple[int, int]:
+        """(w_bits, act_bits) of the quantized layers; full precision reports 32/32."""
+        return (32, 32) if self.is_fp else (int(self.w_bits), int(self.act_bits))
+
+    def _quantizers(self, kind: str, out_channels: int, full_precision: bool):
+        if full_precision or self.is_fp:
+            return nn.Identity(), nn.Identity(), True
+        wq, aq = METHODS[self.method](self, kind, out_channels)
+        return wq, aq, False
+
+    def conv2d(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+               padding: int = 0, dilation: int = 1, groups: int = 1, bias: bool = False, *,
+               full_precision: bool = False) -> QConv2d:
+        wq, aq, fp = self._quantizers("conv", out_channels, full_precision)
+        w_bits, act_bits = self.effective_bits()
+        return QConv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding,
+                       dilation=dilation, groups=groups, bias=bias, weight_quantizer=wq,
+                       act_quantizer=aq, w_bits=w_bits, act_bits=act_bits, full_precision=fp,
+                       method=self.method)
+
+    def linear(self, in_features: int, out_features: int, bias: bool = True, *,
+               full_precision: bool = False) -> QLinear:
+        wq, aq, fp = self._quantizers("linear", out_features, full_precision)
+        w_bits, act_bits = self.effective_bits()
+        return QLinear(in_features, out_features, bias=bias, weight_quantizer=wq, act_quantizer=aq,
+                       w_bits=w_bits, act_bits=act_bits, full_precision=fp, method=self.method)
+
+
+def _ensure_methods_loaded() -> None:
+    # Method modules register themselves on import; importing here keeps `QuantSpec("bwma")`
+    # working without the caller importing each method module.
+    from . import methods  # noqa: F401
