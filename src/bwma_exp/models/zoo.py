@@ -1,1 +1,4 @@
 """Imports every architecture module so each registers itself in ``registry.MODELS``."""
+from . import resnet_cifar  # noqa: F401
+from . import resnet_imagenet  # noqa: F401
+from . import vgg  # noqa: F401
