@@ -1,0 +1,101 @@
+"""From a composed Hydra config to the objects of one run: quant spec, data, model, hardware."""
+from __future__ import annotations
+
+from typing import Any
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from torch import nn
+
+from .errors import ConfigError
+from .quant import QuantSpec
+
+# Methods whose activations are binary by construction: act_bits/w_bits are ignored (and
+# reported as 1/1) so that one sweep can put them beside multi-bit methods.
+BINARY_METHODS = ("bwba", "origin")
+
+
+def build_spec(cfg: DictConfig) -> QuantSpec:
+    q = cfg.quant
+    w_bits, act_bits = int(cfg.w_bits), int(cfg.act_bits)
+    if q.method in BINARY_METHODS:
+        w_bits = act_bits = 1
+    options = OmegaConf.to_container(q.get("options") or {}, resolve=True)
+    return QuantSpec(method=q.method, w_bits=w_bits, act_bits=act_bits,
+                     fp_first=bool(q.get("fp_first", True)), fp_last=bool(q.get("fp_last", True)),
+                     options=options)
+
+
+def build_datamodule(cfg: DictConfig):
+    return instantiate(cfg.dataset, _convert_="all")
+
+
+def input_shape(datamodule) -> tuple[int, int, int]:
+    return (datamodule.in_channels, datamodule.image_size, datamodule.image_size)
+
+
+def build_model(cfg: DictConfig, spec: QuantSpec, datamodule) -> nn.Module:
+    return instantiate(cfg.model, spec=spec, num_classes=datamodule.num_classes,
+                       image_size=datamodule.image_size, in_channels=datamodule.in_channels,
+                       _convert_="all")
+
+
+def hardware_targets(cfg: DictConfig) -> list[tuple[str, dict, int]]:
+    """(device name, device parameters, crossbar size) for every target this run is costed on.
+
+    The run's own ``device`` group (with any overrides) comes first; ``hardware.devices`` and
+    ``hardware.crossbar_sizes`` add more targets without retraining."""
+    from .hardware import load_device
+    from .validation import as_power_of_two
+
+    own = OmegaConf.to_container(cfg.device, resolve=True)
+    devices = list(cfg.hardware.get("devices") or [own["name"]])
+    sizes = [as_power_of_two("hardware.crossbar_sizes", int(s)) if not isinstance(s, bool) else s
+             for s in (cfg.hardware.get("crossbar_sizes") or [cfg.crossbar_size])]
+    targets = []
+    for name in devices:
+        params = own if name == own["name"] else load_device(str(name))
+        for size in sizes:
+            targets.append((str(name), params, int(size)))
+    return targets
+
+
+def estimate_hardware(cfg: DictConfig, model: nn.Module, shape: tuple[int, int, int]
+                      ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The run's own estimate and one per hardware target ("<device>/<size>")."""
+    from .hardware import HardwareConfig, estimate, layer_table
+
+    layers = layer_table(model, shape)
+    if not layers:
+        raise ConfigError("model", cfg.model.name, "a model with at least one conv or linear layer")
+    hw_section = OmegaConf.to_container(cfg.hardware, resolve=True)
+    results = {}
+    for name, params, size in hardware_targets(cfg):
+        hw = HardwareConfig.from_dicts(params, hw_section, size, int(cfg.adc_bits))
+        results[f"{name}/{size}"] = estimate(layers, hw)
+    own_key = f"{cfg.device.name}/{int(cfg.crossbar_size)}"
+    own = results.get(own_key)
+    if own is None:  # the run's own target was not in the lists: cost it too
+        hw = HardwareConfig.from_dicts(OmegaConf.to_container(cfg.device, resolve=True),
+                                       hw_section, int(cfg.crossbar_size), int(cfg.adc_bits))
+        own = estimate(layers, hw)
+    return own, results
+
+
+def count_ops(model: nn.Module, shape: tuple[int, int, int]) -> dict[str, Any]:
+    from .models.counter import count_ops as _count
+    return _count(model, shape)
+
+
+def run_identity(cfg: DictConfig, spec: QuantSpec) -> dict[str, Any]:
+    """The fields that name a run in summary.json (and group it in reports)."""
+    w_bits, act_bits = spec.effective_bits()
+    return {"model": cfg.model.name, "dataset": _dataset_name(cfg), "quant": spec.method,
+            "w_bits": w_bits, "act_bits": act_bits, "device": cfg.device.name,
+            "crossbar_size": int(cfg.crossbar_size), "adc_bits": int(cfg.adc_bits),
+            "seed": int(cfg.seed)}
+
+
+def _dataset_name(cfg: DictConfig) -> str:
+    target = str(cfg.dataset.get("_target_", ""))
+    return target.rsplit(".", 1)[-1].removesuffix("DataModule").lower() or "unknown"

@@ -1,0 +1,68 @@
+"""Every training run is costed on the hardware: the estimate of the model it really trains."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytorch_lightning as pl
+from omegaconf import DictConfig
+
+from ..builders import estimate_hardware
+from ..summary import RunSummary
+
+HEADLINE = ("latency_ns", "energy_pj", "energy_dynamic_pj", "energy_leakage_pj", "area_um2",
+            "tops_per_w", "utilization", "clock_period_ns")
+
+
+def flat_hw_metrics(result: dict[str, Any], prefix: str) -> dict[str, float]:
+    """``hw/latency_ns``-style scalars, breakdowns included (``hw/breakdown/energy/adc``)."""
+    out = {f"{prefix}/{k}": float(result[k]) for k in HEADLINE if result.get(k) is not None}
+    for group, parts in result.get("breakdown", {}).items():
+        for name, value in parts.items():
+            out[f"{prefix}/breakdown/{group}/{name}"] = float(value)
+    return out
+
+
+class HardwareEstimateCallback(pl.Callback):
+    """Computes the estimate at fit start (no training cost) and logs it once logging is allowed."""
+
+    def __init__(self, cfg: DictConfig, input_shape: tuple[int, int, int],
+                 summary: RunSummary | None = None) -> None:
+        self.cfg, self.input_shape, self.summary = cfg, input_shape, summary
+        self.own: dict[str, Any] | None = None
+        self.targets: dict[str, dict[str, Any]] = {}
+        self._logged = False
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.own, self.targets = estimate_hardware(self.cfg, pl_module.net, self.input_shape)
+        if self.summary is not None:
+            self.summary.update(hw=self.own, hw_targets=self.targets)
+
+    def metrics(self) -> dict[str, float]:
+        out = flat_hw_metrics(self.own, "hw") if self.own else {}
+        for key, result in self.targets.items():
+            out.update(flat_hw_metrics(result, f"hw/{key}"))
+        return out
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self._logged or self.own is None:
+            return
+        self._logged = True
+        metrics = self.metrics()
+        for logger in trainer.loggers:
+            logger.log_metrics(metrics, step=trainer.global_step)
+            experiment = getattr(logger, "experiment", None)
+            if _is_wandb_run(experiment):
+                experiment.summary.update(metrics)
+                experiment.log({"hw/layers": _layer_table(self.own)}, commit=False)
+
+
+def _is_wandb_run(obj: Any) -> bool:
+    return obj is not None and type(obj).__module__.startswith("wandb") and hasattr(obj, "summary")
+
+
+def _layer_table(result: dict[str, Any]):
+    import wandb
+
+    columns = ["name", "rows", "cols", "subarrays", "utilization", "latency_ns", "energy_pj"]
+    return wandb.Table(columns=columns,
+                       data=[[layer.get(c) for c in columns] for layer in result.get("layers", [])])

@@ -1,0 +1,115 @@
+"""What every entry point shares: config-group checks before Hydra composes, and errors
+turned into one line (key, value, what is allowed) with a non-zero exit and no traceback."""
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import ConfigError, DataUnavailableError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = REPO_ROOT / "configs"
+# Errors that are the user's to fix: one line, no traceback.
+USER_ERRORS: tuple[type[BaseException], ...] = (ConfigError, DataUnavailableError)
+DEVICE_HINT = "device is the crossbar technology; to train on a CPU/GPU set trainer.accelerator."
+COMPUTE_DEVICES = {"cpu", "gpu", "cuda", "mps", "tpu", "auto"}
+
+
+def group_options(group: str) -> list[str]:
+    folder = CONFIG_DIR / group
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def check_group_overrides(argv: list[str]) -> None:
+    """Unknown options of our config groups (model=foo) fail here with one line instead of
+    Hydra's multi-line report. Hydra's own groups (hydra/launcher=...) are left to Hydra."""
+    for arg in argv:
+        if "=" not in arg or arg.startswith(("-", "~")):
+            continue
+        key, value = arg.split("=", 1)
+        key = key.lstrip("+")
+        if key.startswith("hydra") or "." in key or not (CONFIG_DIR / key).is_dir():
+            continue
+        if "(" in value or value in ("null", ""):
+            continue  # sweep functions and "no option" are Hydra's to parse
+        allowed = group_options(key)
+        for option in value.split(","):
+            if option not in allowed:
+                hint = DEVICE_HINT if key == "device" and option.lower() in COMPUTE_DEVICES else ""
+                if key == "device" and not hint:
+                    hint = DEVICE_HINT
+                raise ConfigError(key, option, ", ".join(allowed), hint=hint)
+
+
+def fail(message: str, code: int = 2) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def precheck(argv: list[str]) -> None:
+    os.environ.setdefault("PROJECT_ROOT", str(REPO_ROOT))
+    try:
+        check_group_overrides(argv)
+    except ConfigError as err:
+        fail(str(err))
+
+
+class JobRunner:
+    """Runs one Hydra job. In a single run a user error exits non-zero with one line; in a
+    multirun a failing job is recorded (summary.json says why) and the sweep goes on."""
+
+    def __init__(self) -> None:
+        self.failures: list[str] = []
+
+    def __call__(self, task: Callable[[Any], Any], cfg: Any) -> Any:
+        from hydra.core.hydra_config import HydraConfig
+        from hydra.types import RunMode
+
+        multirun = HydraConfig.get().mode == RunMode.MULTIRUN
+        run_dir = Path(HydraConfig.get().runtime.output_dir)
+        try:
+            return task(cfg)
+        except USER_ERRORS as err:
+            return self._failed(run_dir, str(err), multirun, show_traceback=False)
+        except KeyboardInterrupt:
+            self._mark_failed(run_dir, "interrupted")
+            raise
+        except Exception as err:  # noqa: BLE001  (recorded, then re-raised outside sweeps)
+            message = f"{type(err).__name__}: {err}".splitlines()[0]
+            if not multirun and not _is_known_runtime_error(err):
+                self._mark_failed(run_dir, message)
+                raise
+            return self._failed(run_dir, message, multirun, show_traceback=multirun)
+
+    def _failed(self, run_dir: Path, message: str, multirun: bool, show_traceback: bool) -> None:
+        self._mark_failed(run_dir, message)
+        if show_traceback and os.environ.get("HYDRA_FULL_ERROR") == "1":
+            traceback.print_exc()
+        self.failures.append(message)
+        where = f" ({run_dir})" if multirun else ""
+        print(f"error: {message}{where}", file=sys.stderr)
+        return None
+
+    @staticmethod
+    def _mark_failed(run_dir: Path, message: str) -> None:
+        from .summary import SUMMARY_FILE, RunSummary
+        import json
+
+        path = run_dir / SUMMARY_FILE
+        data = json.loads(path.read_text()) if path.exists() else {}
+        if data.get("status") == "failed":
+            return
+        summary = RunSummary.resume(run_dir, {}) if path.exists() else RunSummary(run_dir, {})
+        summary.fail(message)
+
+    def exit(self) -> None:
+        if self.failures:
+            sys.exit(1 if len(self.failures) > 1 else 2)
+
+
+def _is_known_runtime_error(err: BaseException) -> bool:
+    from .module import NonFiniteLossError
+    return isinstance(err, NonFiniteLossError)

@@ -1,0 +1,85 @@
+"""summary.json: the one file that says what a run is, how far it got and what it measured.
+
+Written atomically (temp file + rename) so a killed run never leaves half a file: at start with
+``status: running``, after each validation, and at the end as ``finished`` or ``failed``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+SUMMARY_FILE = "summary.json"
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(_jsonable(data), f, indent=1, sort_keys=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _jsonable(x: Any) -> Any:
+    """Plain JSON: tensors/numpy scalars become numbers, NaN/inf become null."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if hasattr(x, "item") and callable(x.item) and getattr(x, "ndim", 0) == 0:
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class RunSummary:
+    """The in-memory summary of one run, flushed to ``<run_dir>/summary.json`` on every change."""
+
+    def __init__(self, run_dir: Path, initial: dict[str, Any]) -> None:
+        self.path = Path(run_dir) / SUMMARY_FILE
+        self.data: dict[str, Any] = {"status": "running", "error": None, **initial,
+                                     "run_dir": str(run_dir), "started_at": now_iso(),
+                                     "finished_at": None}
+        self.write()
+
+    @classmethod
+    def resume(cls, run_dir: Path, initial: dict[str, Any]) -> "RunSummary":
+        """Continue an existing run's summary (resumed training keeps what it had measured)."""
+        path = Path(run_dir) / SUMMARY_FILE
+        self = cls.__new__(cls)
+        self.path = path
+        old = json.loads(path.read_text()) if path.exists() else {}
+        self.data = {**old, **initial, "status": "running", "error": None, "finished_at": None,
+                     "run_dir": str(run_dir)}
+        self.data.setdefault("started_at", now_iso())
+        self.write()
+        return self
+
+    def update(self, **fields: Any) -> None:
+        self.data.update(fields)
+        self.write()
+
+    def finish(self, **fields: Any) -> None:
+        self.update(**fields, status="finished", finished_at=now_iso())
+
+    def fail(self, error: str) -> None:
+        self.update(status="failed", error=error, finished_at=now_iso())
+
+    def write(self) -> None:
+        atomic_write_json(self.path, self.data)

@@ -1,0 +1,1 @@
+"""Task functions behind the entry points: train, estimate, evaluate."""

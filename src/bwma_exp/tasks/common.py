@@ -1,0 +1,49 @@
+"""Pieces shared by the tasks: run folder, identity, W&B grouping, final table."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from rich.console import Console
+from rich.table import Table
+
+
+def run_dir() -> Path:
+    return Path(HydraConfig.get().runtime.output_dir)
+
+
+def sweep_group() -> str | None:
+    """W&B group of a multirun job: its sweep folder's name (one group per sweep)."""
+    hc = HydraConfig.get()
+    if hc.mode == RunMode.MULTIRUN:
+        return Path(hc.sweep.dir).name
+    return None
+
+
+def overrides() -> list[str]:
+    return list(HydraConfig.get().overrides.task)
+
+
+def print_result_table(title: str, rows: list[tuple[str, Any]]) -> None:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    for name, value in rows:
+        table.add_row(name, value if isinstance(value, str) else f"{value}")
+    Console().print(table)
+
+
+def fmt_pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.2f} %"
+
+
+def fmt_hw(hw: dict[str, Any] | None) -> list[tuple[str, str]]:
+    if not hw:
+        return []
+    return [("latency / image", f"{hw['latency_ns'] / 1e3:,.1f} µs"),
+            ("energy / image", f"{hw['energy_pj'] / 1e6:,.3f} µJ"),
+            ("chip area", f"{hw['area_um2'] / 1e6:,.2f} mm²"),
+            ("TOPS/W", f"{hw['tops_per_w']:.2f}"),
+            ("crossbar utilization", fmt_pct(hw["utilization"]))]

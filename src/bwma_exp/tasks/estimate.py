@@ -1,0 +1,73 @@
+"""`python estimate.py`: the hardware estimate of a model, no data and no training."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+from rich.console import Console
+from rich.table import Table
+
+from ..builders import (build_datamodule, build_model, build_spec, count_ops, estimate_hardware,
+                        input_shape, run_identity)
+from ..summary import RunSummary, atomic_write_json
+from ..validation import validate_common
+from .common import overrides, run_dir
+
+HARDWARE_FILE = "hardware.json"
+
+
+def estimate(cfg: DictConfig) -> dict[str, Any]:
+    validate_common(cfg)
+    out = run_dir()
+    spec = build_spec(cfg)
+    identity = run_identity(cfg, spec)
+    net, shape, ops = _model_for(OmegaConf.to_yaml(cfg.model), OmegaConf.to_yaml(cfg.dataset),
+                                 OmegaConf.to_yaml(cfg.quant), spec.w_bits, spec.act_bits)
+    own, targets = estimate_hardware(cfg, net, shape)
+    own = {**own, **{k: ops[k] for k in ("params", "bops", "flops", "ops")}}
+    atomic_write_json(out / HARDWARE_FILE, own)
+    summary = RunSummary(out, {"task": "estimate", **identity, "params": ops["params"], "ops": ops,
+                               "hw": own, "hw_targets": targets, "overrides": overrides()})
+    summary.finish()
+    if HydraConfig.get().mode == RunMode.MULTIRUN:
+        Console().print(_one_line(identity, own))
+    else:
+        from ..hardware import render_report
+        console = Console()
+        console.print(render_report(own))
+        console.print(_ops_table(ops))
+        console.print(f"wrote {out / HARDWARE_FILE}")
+    return summary.data
+
+
+@lru_cache(maxsize=16)
+def _model_for(model_yaml: str, dataset_yaml: str, quant_yaml: str, w_bits: int, act_bits: int):
+    """A multirun over devices and crossbar sizes builds each model once per process."""
+    cfg = OmegaConf.create({"model": OmegaConf.create(model_yaml),
+                            "dataset": OmegaConf.create(dataset_yaml),
+                            "quant": OmegaConf.create(quant_yaml),
+                            "w_bits": w_bits, "act_bits": act_bits})
+    spec = build_spec(cfg)
+    datamodule = build_datamodule(cfg)
+    net = build_model(cfg, spec, datamodule)
+    shape = input_shape(datamodule)
+    return net, shape, count_ops(net, shape)
+
+
+def _one_line(identity: dict[str, Any], hw: dict[str, Any]) -> str:
+    return (f"{identity['model']} {identity['device']} {identity['crossbar_size']}x"
+            f"{identity['crossbar_size']} A{identity['act_bits']} ADC{identity['adc_bits']}: "
+            f"{hw['latency_ns'] / 1e3:,.1f} µs, {hw['energy_pj'] / 1e6:,.3f} µJ, "
+            f"{hw['area_um2'] / 1e6:,.2f} mm²")
+
+
+def _ops_table(ops: dict[str, Any]) -> Table:
+    table = Table(title="Model size and operations (OPs = BOPs/64 + FLOPs)", title_justify="left")
+    for col in ("params", "BOPs", "FLOPs", "OPs"):
+        table.add_column(col, justify="right")
+    table.add_row(f"{ops['params']:,}", f"{ops['bops']:.3e}", f"{ops['flops']:.3e}",
+                  f"{ops['ops']:.3e}")
+    return table

@@ -1,0 +1,73 @@
+"""`python train.py`: fit, test, and write summary.json with accuracy and hardware figures."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from ..builders import (build_datamodule, build_model, build_spec, count_ops, input_shape,
+                        run_identity)
+from ..callbacks import HardwareEstimateCallback, SummaryCallback
+from ..loggers import build_loggers, finish_wandb
+from ..module import CIMClassifier
+from ..summary import RunSummary
+from ..validation import validate_common
+from .common import fmt_hw, fmt_pct, overrides, print_result_table, run_dir, sweep_group
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    validate_common(cfg)
+    out = run_dir()
+    pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
+    spec = build_spec(cfg)
+    datamodule = build_datamodule(cfg)
+    net = build_model(cfg, spec, datamodule)
+    shape = input_shape(datamodule)
+    ops = count_ops(net, shape)
+    identity = run_identity(cfg, spec)
+    summary = RunSummary(out, {"task": "train", **identity, "params": ops["params"], "ops": ops,
+                               "best_val_acc": None, "test_acc": None,
+                               "overrides": overrides()})
+    module = CIMClassifier(net, datamodule.num_classes, instantiate(cfg.optimizer),
+                           OmegaConf.to_container(cfg.scheduler, resolve=True),
+                           label_smoothing=cfg.label_smoothing)
+    hw_callback = HardwareEstimateCallback(cfg, shape, summary)
+    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
+    callbacks += [hw_callback, SummaryCallback(summary)]
+    tags = [f"quant:{spec.method}", f"model:{cfg.model.name}", f"device:{cfg.device.name}"]
+    loggers = build_loggers(cfg, out, group=sweep_group(), tags=tags)
+    exit_code = 1
+    try:
+        trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
+        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        test_acc = None
+        if cfg.get("test", True):
+            ckpt = "best" if _has_best_checkpoint(trainer) else None
+            results = trainer.test(module, datamodule=datamodule, ckpt_path=ckpt, verbose=False)
+            test_acc = float(results[0]["test/acc"]) if results else None
+            for logger in loggers:
+                if hasattr(logger.experiment, "summary"):
+                    logger.experiment.summary["test/acc"] = test_acc
+        summary.finish(test_acc=test_acc)
+        exit_code = 0
+    finally:
+        finish_wandb(exit_code)
+    data = summary.data
+    print_result_table(
+        f"{identity['model']} · {identity['quant']} W{identity['w_bits']}/A{identity['act_bits']}"
+        f" · {identity['dataset']} · seed {identity['seed']}",
+        [("test accuracy", fmt_pct(data.get("test_acc"))),
+         ("best val accuracy", fmt_pct(data.get("best_val_acc"))),
+         ("parameters", f"{data['params']:,}"),
+         *fmt_hw(data.get("hw")),
+         ("run folder", str(out))])
+    return data
+
+
+def _has_best_checkpoint(trainer: pl.Trainer) -> bool:
+    ckpt = trainer.checkpoint_callback
+    return bool(ckpt is not None and getattr(ckpt, "best_model_path", "")
+                and Path(ckpt.best_model_path).exists())

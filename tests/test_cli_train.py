@@ -1,0 +1,85 @@
+"""train.py end to end, as a user runs it (subprocess, tiny budgets)."""
+import json
+
+import pytest
+
+from conftest import TINY, read_summary, run_entry
+
+
+def test_single_run_writes_a_complete_summary(tmp_path):
+    run = tmp_path / "run"
+    res = run_entry("train.py", "experiment=demo", *TINY, f"hydra.run.dir={run}")
+    assert res.returncode == 0, res.stderr[-3000:]
+    s = read_summary(run)
+    assert s["status"] == "finished" and s["error"] is None
+    assert (s["model"], s["dataset"], s["quant"]) == ("resnet20", "digits", "bwma")
+    assert (s["w_bits"], s["act_bits"], s["seed"]) == (1, 4, 0)
+    assert s["params"] == 269_722
+    assert 0.0 <= s["best_val_acc"] <= 1.0 and 0.0 <= s["test_acc"] <= 1.0
+    hw = s["hw"]
+    assert hw["latency_ns"] > 0 and hw["energy_pj"] > 0 and hw["area_um2"] > 0
+    assert set(s["hw_targets"]) == {"rram/128"}
+    assert (run / ".hydra" / "config.yaml").exists()
+    assert (run / "checkpoints" / "last.ckpt").exists()
+    assert (run / "csv" / "metrics.csv").exists()
+    assert "test accuracy" in res.stdout
+
+
+def test_sweep_runs_every_job_in_its_own_folder(tmp_path):
+    sweep = tmp_path / "sweep"
+    res = run_entry("train.py", "-m", "experiment=demo", "act_bits=2,4", "quant=bwma,fp", *TINY,
+                    f"hydra.sweep.dir={sweep}")
+    assert res.returncode == 0, res.stderr[-3000:]
+    jobs = sorted(p for p in sweep.iterdir() if p.is_dir() and (p / "summary.json").exists())
+    assert len(jobs) == 4
+    seen = {(read_summary(j)["quant"], read_summary(j)["act_bits"]) for j in jobs}
+    # fp reports its effective precision (32 bits) whatever act_bits the sweep set.
+    assert seen == {("bwma", 2), ("bwma", 4), ("fp", 32)}
+    assert all(read_summary(j)["status"] == "finished" for j in jobs)
+
+
+BAD_INPUTS = [
+    (["model=foo"], "model='foo'", "resnet20"),
+    (["quant=nope"], "quant='nope'", "bwma"),
+    (["dataset=mnist"], "dataset='mnist'", "digits"),
+    (["device=gpu"], "device='gpu'", "trainer.accelerator"),
+    (["act_bits=0"], "act_bits=0", "1 to 16"),
+    (["act_bits=abc"], "act_bits='abc'", "1 to 16"),
+    (["w_bits=2"], "w_bits=2", "quant=bwma"),
+    (["crossbar_size=-8"], "crossbar_size=-8", "power of two"),
+    (["adc_bits=13"], "adc_bits=13", "1 to 12"),
+]
+
+
+@pytest.mark.parametrize("args, names, allowed", BAD_INPUTS)
+def test_bad_input_is_one_clear_line(tmp_path, args, names, allowed):
+    run = tmp_path / "run"
+    res = run_entry("train.py", "experiment=demo", *TINY, *args, f"hydra.run.dir={run}")
+    assert res.returncode != 0
+    lines = [line for line in res.stderr.strip().splitlines() if line.strip()]
+    assert lines and lines[-1].startswith("error: "), res.stderr[-2000:]
+    assert names in lines[-1] and allowed in lines[-1]
+    assert "Traceback" not in res.stderr
+
+
+def test_missing_cifar_offline_says_where_to_put_the_archive(tmp_path):
+    run = tmp_path / "run"
+    res = run_entry("train.py", "dataset=cifar10", f"paths.data_dir={tmp_path / 'nodata'}",
+                    *TINY, f"hydra.run.dir={run}", timeout=120)
+    assert res.returncode != 0
+    last = res.stderr.strip().splitlines()[-1]
+    assert "cifar-10-python.tar.gz" in last and "dataset=digits" in last
+    assert "Traceback" not in res.stderr
+    assert read_summary(run)["status"] == "failed"
+
+
+def test_a_failed_run_never_touches_an_earlier_run(tmp_path):
+    run = tmp_path / "run"
+    ok = run_entry("train.py", "experiment=demo", *TINY, f"hydra.run.dir={run}")
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    before = (run / "summary.json").read_text()
+    bad = run_entry("train.py", "experiment=demo", "act_bits=0", *TINY,
+                    f"hydra.run.dir={tmp_path / 'other'}")
+    assert bad.returncode != 0
+    assert (run / "summary.json").read_text() == before
+    assert json.loads(before)["status"] == "finished"
