@@ -2,3 +2,4 @@
 from . import resnet_cifar  # noqa: F401
 from . import resnet_imagenet  # noqa: F401
 from . import vgg  # noqa: F401
+from . import densenet, meliusnet, reactnet  # noqa: F401

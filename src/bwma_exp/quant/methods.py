@@ -1,1 +1,2 @@
 """Imports every quantization method module so each registers itself in ``spec.METHODS``."""
+from . import origin  # noqa: F401
