@@ -1,0 +1,63 @@
+"""Eager or compiled execution of the activation quantizer's elementwise formulas.
+
+In eager mode each torch op is one pass over the activation, and the quantizer costs about half
+a convolution step. ``torch.compile`` fuses each formula into one loop (C++ via the system
+compiler on CPU, Triton on GPU) and removes most of that overhead.
+
+Modes (option ``quant.options.kernels``):
+
+- ``auto`` (default): compiled for tensors of at least ``COMPILE_MIN_NUMEL`` elements, where
+  the one-time compilation (seconds) and the compiled call's fixed cost pay off; eager below
+  (unit tests, toy models). If compiling or running the compiled code fails (no C compiler,
+  unsupported Python), one warning is given and the process stays eager.
+- ``eager``: never compile.
+- ``compiled``: always compile, and let a failure raise (tests use it to check both paths agree).
+
+The compiled and the eager function are the same Python function, so they agree bit for bit.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Callable
+
+import torch
+
+from . import act_math
+
+KERNEL_MODES = ("auto", "eager", "compiled")
+COMPILE_MIN_NUMEL = 1 << 17
+
+
+class CompilableKernel:
+    """A formula and its ``torch.compile`` twin, built on first use; shapes are dynamic so one
+    compilation serves every layer and batch size."""
+
+    def __init__(self, fn: Callable[..., torch.Tensor]) -> None:
+        self.fn = fn
+        self.compiled: Callable[..., torch.Tensor] | None = None
+        self.failed = False
+
+    def __call__(self, mode: str, x: torch.Tensor, *args) -> torch.Tensor:
+        if mode == "compiled":
+            return self._compiled()(x, *args)
+        if mode == "eager" or self.failed or x.numel() < COMPILE_MIN_NUMEL:
+            return self.fn(x, *args)
+        try:
+            return self._compiled()(x, *args)
+        except Exception as err:  # noqa: BLE001 - any compiler failure means "stay eager"
+            self.failed = True
+            warnings.warn(f"torch.compile of {self.fn.__name__} failed, the activation "
+                          f"quantizer runs eagerly (slower): {type(err).__name__}: {err}",
+                          RuntimeWarning, stacklevel=2)
+            return self.fn(x, *args)
+
+    def _compiled(self) -> Callable[..., torch.Tensor]:
+        if self.compiled is None:
+            self.compiled = torch.compile(self.fn, dynamic=True)
+        return self.compiled
+
+
+quantize_to_grid = CompilableKernel(act_math.quantize_to_grid)
+grid_surrogate_grad = CompilableKernel(act_math.grid_surrogate_grad)
+sign_values = CompilableKernel(act_math.sign_values)
+sign_surrogate_grad = CompilableKernel(act_math.sign_surrogate_grad)
