@@ -1,0 +1,88 @@
+"""From traced LayerSpecs to what the crossbar runs: effective weight/input bits, cells per
+weight, and the NeuroSim layer description the floorplan consumes.
+
+One rule for full-precision layers (the first conv and the classifier of binary networks):
+with ``fp_layers: costed`` they are mapped like any other layer with ``fp_bits`` weight
+bits and ``fp_bits`` input bits (an 8-bit image or an unquantized activation needs that
+many bit-serial input cycles); with ``fp_layers: digital`` they run off the crossbar and
+are reported with zero cost and ``digital: true``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from bwma_exp.errors import ConfigError
+from bwma_exp.hardware.config import HardwareConfig
+from bwma_exp.hardware.floorplan import MatrixLayer
+from bwma_exp.hardware.spec import LayerSpec
+
+
+@dataclass(frozen=True)
+class PreparedLayer:
+    spec: LayerSpec
+    w_bits: int
+    in_bits: int
+    cells_per_weight: int
+    matrix: MatrixLayer
+    vectors: int  # input vectors per image
+    binary: bool  # 1-bit weights: BWMA's w = c + r·s, one cell each
+
+
+def input_vectors(spec: LayerSpec, rule: str) -> int:
+    """NeuroSim counts ((H−K+1)/s)·((W−K+1)/s) sliding positions, padding ignored and the
+    product truncated; ``exact`` uses the true output size H_out·W_out."""
+    if rule == "exact" or spec.kind == "linear":
+        return spec.out_h * spec.out_w
+    count = int((spec.in_h - spec.k_h + 1) / spec.stride * (spec.in_w - spec.k_w + 1) / spec.stride)
+    return max(1, count)
+
+
+def prepare(layers: list[LayerSpec] | tuple[LayerSpec, ...], hw: HardwareConfig
+            ) -> tuple[list[PreparedLayer], list[LayerSpec]]:
+    """(layers on the crossbar, layers left digital)."""
+    if not layers:
+        raise ConfigError("layers", "[]", "at least one conv or linear layer",
+                          hint="the model has nothing a crossbar can map")
+    mapped, digital = [], []
+    for spec in layers:
+        _check(spec)
+        if spec.full_precision:
+            if hw.fp_layers == "digital":
+                digital.append(spec)
+                continue
+            w_bits = in_bits = hw.fp_bits
+        else:
+            w_bits, in_bits = int(spec.w_bits), int(spec.act_bits)
+        cps = math.ceil(w_bits / hw.device.bits_per_cell)
+        matrix = MatrixLayer(in_h=spec.in_h, in_w=spec.in_w, c_in=spec.c_in // spec.groups,
+                             k_h=spec.k_h, k_w=spec.k_w, c_out=spec.c_out // spec.groups,
+                             pool=spec.pool_after, stride=spec.stride, groups=spec.groups,
+                             cells_per_weight=cps)
+        mapped.append(PreparedLayer(spec=spec, w_bits=w_bits, in_bits=in_bits,
+                                    cells_per_weight=cps, matrix=matrix,
+                                    vectors=input_vectors(spec, hw.input_vectors),
+                                    binary=w_bits == 1))
+    if not mapped:
+        raise ConfigError("hardware.fp_layers", hw.fp_layers, "costed",
+                          hint="every layer is full precision, so nothing is left on the crossbar")
+    return mapped, digital
+
+
+def _check(spec: LayerSpec) -> None:
+    if spec.kind not in ("conv", "linear"):
+        raise ConfigError(f"layer {spec.name}.kind", spec.kind, "conv, linear")
+    dims = (spec.in_h, spec.in_w, spec.c_in, spec.c_out, spec.k_h, spec.k_w, spec.stride,
+            spec.groups, spec.out_h, spec.out_w)
+    if min(dims) < 1 or spec.c_in % spec.groups or spec.c_out % spec.groups:
+        raise ConfigError(f"layer {spec.name}", dims, "positive sizes with C_in and C_out "
+                          "divisible by groups", hint="this layer cannot be mapped to a crossbar")
+    if spec.k_h > spec.in_h + 2 * spec.padding or spec.k_w > spec.in_w + 2 * spec.padding:
+        raise ConfigError(f"layer {spec.name}.kernel", (spec.k_h, spec.k_w),
+                          "a kernel no larger than the padded input",
+                          hint="this layer cannot be mapped to a crossbar")
+    for key in ("w_bits", "act_bits"):
+        value = getattr(spec, key)
+        if not spec.full_precision and (isinstance(value, bool) or not isinstance(value, int)
+                                        or not 1 <= value <= 32):
+            raise ConfigError(f"layer {spec.name}.{key}", value, "an integer from 1 to 32")
