@@ -5,6 +5,7 @@ training device in ``on_after_batch_transfer`` (see ``base.ImageDataModule``).""
 from bwma_exp.data.base import ImageDataModule
 from bwma_exp.data.cifar import Cifar10DataModule, Cifar100DataModule
 from bwma_exp.data.digits import DigitsDataModule
+from bwma_exp.data.imagenet import ImageNetDataModule
 from bwma_exp.data.synthetic import SyntheticDataModule
 
 __all__ = [
@@ -12,5 +13,6 @@ __all__ = [
     "Cifar100DataModule",
     "DigitsDataModule",
     "ImageDataModule",
+    "ImageNetDataModule",
     "SyntheticDataModule",
 ]
