@@ -3,7 +3,7 @@ import sys
 
 from bwma_exp.cli import JobRunner, precheck
 
-precheck(sys.argv[1:])
+precheck(sys.argv[1:], resumable=True)
 
 import hydra  # noqa: E402  (after precheck: a bad group option fails before Hydra starts)
 from omegaconf import DictConfig  # noqa: E402

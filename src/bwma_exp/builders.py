@@ -10,16 +10,18 @@ from torch import nn
 from .errors import ConfigError
 from .quant import QuantSpec
 
-# Methods whose activations are binary by construction: act_bits/w_bits are ignored (and
-# reported as 1/1) so that one sweep can put them beside multi-bit methods.
-BINARY_METHODS = ("bwba", "origin")
+# Methods whose activations are binary by construction: act_bits is ignored (and reported as 1)
+# so that one sweep can put them beside multi-bit methods. bwba's weights are binary too; origin
+# keeps w_bits (32 = real weights, ReActNet's first training step).
+BINARY_ACT_METHODS = ("bwba", "origin")
 
 
 def build_spec(cfg: DictConfig) -> QuantSpec:
     q = cfg.quant
     w_bits, act_bits = int(cfg.w_bits), int(cfg.act_bits)
-    if q.method in BINARY_METHODS:
-        w_bits = act_bits = 1
+    if q.method in BINARY_ACT_METHODS:
+        act_bits = 1
+        w_bits = 1 if q.method == "bwba" else w_bits
     options = OmegaConf.to_container(q.get("options") or {}, resolve=True)
     return QuantSpec(method=q.method, w_bits=w_bits, act_bits=act_bits,
                      fp_first=bool(q.get("fp_first", True)), fp_last=bool(q.get("fp_last", True)),
@@ -35,9 +37,10 @@ def input_shape(datamodule) -> tuple[int, int, int]:
 
 
 def build_model(cfg: DictConfig, spec: QuantSpec, datamodule) -> nn.Module:
-    return instantiate(cfg.model, spec=spec, num_classes=datamodule.num_classes,
-                       image_size=datamodule.image_size, in_channels=datamodule.in_channels,
-                       _convert_="all")
+    # Partial first: Hydra would turn the QuantSpec dataclass into a config if passed directly.
+    builder = instantiate(cfg.model, _partial_=True, _convert_="all")
+    return builder(spec=spec, num_classes=datamodule.num_classes,
+                   image_size=datamodule.image_size, in_channels=datamodule.in_channels)
 
 
 def hardware_targets(cfg: DictConfig) -> list[tuple[str, dict, int]]:

@@ -49,10 +49,16 @@ def fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-def precheck(argv: list[str]) -> None:
+def precheck(argv: list[str], resumable: bool = False) -> None:
+    """Checks the command line; for train.py also turns ``ckpt_path=last`` into a resume of that
+    run (rewriting sys.argv before Hydra parses it)."""
     os.environ.setdefault("PROJECT_ROOT", str(REPO_ROOT))
     try:
         check_group_overrides(argv)
+        if resumable:
+            from .resume import resume_argv
+            runs_root = Path(os.environ["PROJECT_ROOT"]) / "outputs" / "runs" / "train"
+            sys.argv[1:] = resume_argv(argv, runs_root)
     except ConfigError as err:
         fail(str(err))
 
@@ -78,7 +84,7 @@ class JobRunner:
             self._mark_failed(run_dir, "interrupted")
             raise
         except Exception as err:  # noqa: BLE001  (recorded, then re-raised outside sweeps)
-            message = f"{type(err).__name__}: {err}".splitlines()[0]
+            message = one_line(err)
             if not multirun and not _is_known_runtime_error(err):
                 self._mark_failed(run_dir, message)
                 raise
@@ -108,6 +114,16 @@ class JobRunner:
     def exit(self) -> None:
         if self.failures:
             sys.exit(1 if len(self.failures) > 1 else 2)
+
+
+def one_line(err: BaseException) -> str:
+    """The error and its causes on one line (Hydra wraps errors raised by _target_ calls)."""
+    parts, seen = [], set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        parts.append(f"{type(err).__name__}: {' '.join(str(err).split())}")
+        err = err.__cause__ or err.__context__
+    return " <- ".join(parts)[:1000]
 
 
 def _is_known_runtime_error(err: BaseException) -> bool:

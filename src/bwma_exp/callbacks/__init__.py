@@ -1,5 +1,6 @@
 """Lightning callbacks of bwma-exp."""
 from .hardware import HardwareEstimateCallback, flat_hw_metrics
+from .rng_state import RNGStateCallback
 from .summary import SummaryCallback
 
-__all__ = ["HardwareEstimateCallback", "SummaryCallback", "flat_hw_metrics"]
+__all__ = ["HardwareEstimateCallback", "RNGStateCallback", "SummaryCallback", "flat_hw_metrics"]

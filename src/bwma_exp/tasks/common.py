@@ -27,12 +27,14 @@ def overrides() -> list[str]:
 
 
 def print_result_table(title: str, rows: list[tuple[str, Any]]) -> None:
-    table = Table(title=title, show_header=False, title_justify="left")
+    table = Table(show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
     for name, value in rows:
         table.add_row(name, value if isinstance(value, str) else f"{value}")
-    Console().print(table)
+    console = Console()
+    console.print(f"[bold]{title}[/bold]")
+    console.print(table)
 
 
 def fmt_pct(x: float | None) -> str:

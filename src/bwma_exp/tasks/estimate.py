@@ -24,8 +24,9 @@ def estimate(cfg: DictConfig) -> dict[str, Any]:
     out = run_dir()
     spec = build_spec(cfg)
     identity = run_identity(cfg, spec)
-    net, shape, ops = _model_for(OmegaConf.to_yaml(cfg.model), OmegaConf.to_yaml(cfg.dataset),
-                                 OmegaConf.to_yaml(cfg.quant), spec.w_bits, spec.act_bits)
+    net, shape, ops = _model_for(*(OmegaConf.to_yaml(cfg[k], resolve=True)
+                                   for k in ("model", "dataset", "quant")),
+                                 spec.w_bits, spec.act_bits)
     own, targets = estimate_hardware(cfg, net, shape)
     own = {**own, **{k: ops[k] for k in ("params", "bops", "flops", "ops")}}
     atomic_write_json(out / HARDWARE_FILE, own)

@@ -10,7 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ..builders import (build_datamodule, build_model, build_spec, count_ops, input_shape,
                         run_identity)
-from ..callbacks import HardwareEstimateCallback, SummaryCallback
+from ..callbacks import HardwareEstimateCallback, RNGStateCallback, SummaryCallback
 from ..loggers import build_loggers, finish_wandb
 from ..module import CIMClassifier
 from ..summary import RunSummary
@@ -28,17 +28,23 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     shape = input_shape(datamodule)
     ops = count_ops(net, shape)
     identity = run_identity(cfg, spec)
-    summary = RunSummary(out, {"task": "train", **identity, "params": ops["params"], "ops": ops,
-                               "best_val_acc": None, "test_acc": None,
-                               "overrides": overrides()})
+    fields = {"task": "train", **identity, "params": ops["params"], "ops": ops,
+              "overrides": overrides()}
+    resuming = bool(cfg.get("ckpt_path")) and (out / "summary.json").exists()
+    summary = (RunSummary.resume(out, fields) if resuming
+               else RunSummary(out, {**fields, "best_val_acc": None, "test_acc": None}))
     module = CIMClassifier(net, datamodule.num_classes, instantiate(cfg.optimizer),
                            OmegaConf.to_container(cfg.scheduler, resolve=True),
                            label_smoothing=cfg.label_smoothing)
     hw_callback = HardwareEstimateCallback(cfg, shape, summary)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
-    callbacks += [hw_callback, SummaryCallback(summary)]
+    callbacks += [hw_callback, SummaryCallback(summary), RNGStateCallback()]
     tags = [f"quant:{spec.method}", f"model:{cfg.model.name}", f"device:{cfg.device.name}"]
-    loggers = build_loggers(cfg, out, group=sweep_group(), tags=tags)
+    loggers = build_loggers(cfg, out, group=sweep_group(), tags=tags,
+                            run_id=summary.data.get("wandb_run_id"))
+    for logger in loggers:  # the same W&B run continues when this run is resumed
+        if type(logger).__name__ == "WandbLogger":
+            summary.update(wandb_run_id=logger.experiment.id)
     exit_code = 1
     try:
         trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
