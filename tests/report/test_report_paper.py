@@ -101,3 +101,12 @@ def test_unused_cells_per_model_and_size(size_sweep, tmp_path: Path):
     write_utilization(size_sweep, tmp_path)
     assert "| vgg8 | 64×64 | 87.5 | 12.5 |" in (tmp_path / "utilization.md").read_text()
     assert (tmp_path / "utilization.csv").read_text().splitlines()[1] == "resnet20,32,93.75,6.25"
+
+
+def test_titles_name_the_settings_all_bars_share(size_sweep, adc_sweep):
+    from bwma_exp.report.paper_figures import shared_settings
+
+    for r in size_sweep:
+        r["act_bits"] = 4
+    assert shared_settings(size_sweep) == "4-bit activations, 4-bit ADC"
+    assert shared_settings(adc_sweep) == ""  # act_bits unknown, ADC varies

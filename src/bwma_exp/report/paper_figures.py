@@ -52,6 +52,21 @@ def hardware_grid(rows: list[dict[str, Any]], device: str | None = None):
     return models, sizes, grid
 
 
+def shared_settings(rows: list[dict[str, Any]]) -> str:
+    """What all bars have in common, for the title: '4-bit activations, 4-bit ADC'."""
+    parts = []
+    for key, what in (("act_bits", "activations"), ("adc_bits", "ADC")):
+        values = {row.get(key) for row in rows if row.get("hw") is not None}
+        if len(values) == 1 and None not in values:
+            parts.append(f"{values.pop()}-bit {what}")
+    return ", ".join(parts)
+
+
+def titled(title: str, rows: list[dict[str, Any]]) -> str:
+    settings = shared_settings(rows)
+    return f"{title}\n({settings})" if settings else title
+
+
 def size_label(size: int) -> str:
     return f"{size}×{size}"
 
@@ -81,7 +96,8 @@ def stacked_breakdown(rows, path: Path, *, device: str, kind: str, parts: tuple[
         ax.margins(y=0.12)
     # One legend beside the panels, where it never hides a bar.
     fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside right upper", fontsize=8)
-    fig.suptitle(f"{title} on {device_name(device)} crossbars")
+    fig.suptitle(titled(f"{title} on {device_name(device)} crossbars",
+                        [r for r in rows if r.get("device") == device]))
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
@@ -130,6 +146,6 @@ def plot_energy(rows, path: Path) -> None:
         ax.set_title(model)
     fig.legend(*axes[0][0].get_legend_handles_labels(), title="device",
                loc="outside right upper", fontsize=8)
-    fig.suptitle("Energy per image by device and crossbar size")
+    fig.suptitle(titled("Energy per image by device and crossbar size", rows))
     fig.savefig(path, dpi=120)
     plt.close(fig)
