@@ -59,15 +59,15 @@ class ActQuantizer(nn.Module):
     def _range(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if not self.training:
             if bool(self.initialized):
+                # Copies: a later training step changes the buffers in place, and a saved
+                # tensor must not change before its backward.
                 return self.a_min.clone(), self.a_max.clone()
             return torch.aminmax(a.detach())
         if self.learnable_clip:
             if not bool(self.initialized):
                 self._start_from(a)
             return self.a_min, self.a_max
-        self._update_running_range(a)
-        # Copies: the buffers change in place at the next step, the copies are saved for backward.
-        return self.a_min.clone(), self.a_max.clone()
+        return self._update_running_range(a)
 
     @torch.no_grad()
     def _start_from(self, a: torch.Tensor) -> None:
@@ -77,13 +77,17 @@ class ActQuantizer(nn.Module):
         self.initialized.fill_(True)
 
     @torch.no_grad()
-    def _update_running_range(self, a: torch.Tensor) -> None:
-        # torch.where instead of an `if` on the flag: no host-device sync in the training step.
+    def _update_running_range(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Updates the buffers and returns the new range as fresh tensors (the ones saved for
+        backward). torch.where instead of an `if` on the flag: no host-device sync."""
         m = self.momentum
         lo, hi = torch.aminmax(a.detach())
-        for running, batch in ((self.a_min, lo), (self.a_max, hi)):
-            running.copy_(torch.where(self.initialized, (1 - m) * running + m * batch, batch))
+        new_min = torch.where(self.initialized, (1 - m) * self.a_min + m * lo, lo)
+        new_max = torch.where(self.initialized, (1 - m) * self.a_max + m * hi, hi)
+        self.a_min.copy_(new_min)
+        self.a_max.copy_(new_max)
         self.initialized.fill_(True)
+        return new_min, new_max
 
     def extra_repr(self) -> str:
         return (f"bits={self.bits}, momentum={self.momentum}, "

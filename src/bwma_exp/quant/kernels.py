@@ -6,10 +6,12 @@ compiler on CPU, Triton on GPU) and removes most of that overhead.
 
 Modes (option ``quant.options.kernels``):
 
-- ``auto`` (default): compiled for tensors of at least ``COMPILE_MIN_NUMEL`` elements, where
-  the one-time compilation (seconds) and the compiled call's fixed cost pay off; eager below
-  (unit tests, toy models). If compiling or running the compiled code fails (no C compiler,
-  unsupported Python), one warning is given and the process stays eager.
+- ``auto`` (default): compiled once a formula is hot, i.e. after ``COMPILE_AFTER_CALLS`` calls
+  on tensors of at least ``COMPILE_MIN_NUMEL`` elements (a few training steps of a CIFAR
+  ResNet at batch 128), because compiling costs seconds once per process (up to ~20 s with a
+  cold cache): a real training run earns that back in its first epoch, a unit test, a toy model
+  or a two-batch debug run never would. If compiling or running the compiled code fails
+  (no C compiler, unsupported Python), one warning is given and the process stays eager.
 - ``eager``: never compile.
 - ``compiled``: always compile, and let a failure raise (tests use it to check both paths agree).
 
@@ -26,6 +28,7 @@ from . import act_math
 
 KERNEL_MODES = ("auto", "eager", "compiled")
 COMPILE_MIN_NUMEL = 1 << 17
+COMPILE_AFTER_CALLS = 100
 
 
 class CompilableKernel:
@@ -36,11 +39,15 @@ class CompilableKernel:
         self.fn = fn
         self.compiled: Callable[..., torch.Tensor] | None = None
         self.failed = False
+        self.hot_calls = 0  # calls in auto mode on tensors large enough to be worth compiling
 
     def __call__(self, mode: str, x: torch.Tensor, *args) -> torch.Tensor:
         if mode == "compiled":
             return self._compiled()(x, *args)
         if mode == "eager" or self.failed or x.numel() < COMPILE_MIN_NUMEL:
+            return self.fn(x, *args)
+        self.hot_calls += 1
+        if self.compiled is None and self.hot_calls <= COMPILE_AFTER_CALLS:
             return self.fn(x, *args)
         try:
             return self._compiled()(x, *args)
