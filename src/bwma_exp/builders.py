@@ -22,7 +22,9 @@ def build_spec(cfg: DictConfig) -> QuantSpec:
     if q.method in BINARY_ACT_METHODS:
         act_bits = 1
         w_bits = 1 if q.method == "bwba" else w_bits
-    options = OmegaConf.to_container(q.get("options") or {}, resolve=True)
+    # An empty DictConfig is falsy, so test for None rather than `or {}` (quant=fp has options: {}).
+    raw = q.get("options")
+    options = OmegaConf.to_container(raw, resolve=True) if raw is not None else {}
     return QuantSpec(method=q.method, w_bits=w_bits, act_bits=act_bits,
                      fp_first=bool(q.get("fp_first", True)), fp_last=bool(q.get("fp_last", True)),
                      options=options)

@@ -11,10 +11,13 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
+from .distill import FrozenTeacher, distillation_loss
 from .errors import ConfigError
 from .quant import set_training_progress
+from .quant.origin import clip_latent_weights
 
 SCHEDULES = ("cosine", "linear", "constant")
+WEIGHT_DECAY_SCOPES = ("all", "conv")
 
 
 class NonFiniteLossError(RuntimeError):
@@ -23,9 +26,21 @@ class NonFiniteLossError(RuntimeError):
 
 class CIMClassifier(pl.LightningModule):
     def __init__(self, net: nn.Module, num_classes: int, optimizer: Callable[..., torch.optim.Optimizer],
-                 scheduler: dict[str, Any] | None = None, label_smoothing: float = 0.0) -> None:
+                 scheduler: dict[str, Any] | None = None, label_smoothing: float = 0.0,
+                 teacher: FrozenTeacher | None = None, distill_alpha: float = 1.0,
+                 distill_temperature: float = 1.0, weight_decay_scope: str = "all") -> None:
         super().__init__()
         self.net = net
+        # A plain attribute, not a submodule: see distill.py (never saved, trained or DDP-wrapped).
+        self.teacher = teacher
+        self.distill_alpha, self.distill_temperature = distill_alpha, distill_temperature
+        if weight_decay_scope not in WEIGHT_DECAY_SCOPES:
+            raise ConfigError("weight_decay_scope", weight_decay_scope, ", ".join(WEIGHT_DECAY_SCOPES))
+        self.weight_decay_scope = weight_decay_scope
+        # BMXNet-variant binary layers keep their latent weights within +-1.3 after every step.
+        self.clips_latent_weights = any(
+            getattr(getattr(m, "weight_quantizer", None), "latent_clip", None) is not None
+            for m in net.modules())
         self.optimizer_factory = optimizer
         self.scheduler_cfg = dict(scheduler or {"name": "constant"})
         if self.scheduler_cfg.get("name") not in SCHEDULES:
@@ -50,7 +65,7 @@ class CIMClassifier(pl.LightningModule):
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         x, y = batch
         logits = self(x)
-        loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing)
+        loss = self.training_loss(logits, x, y)
         if not torch.isfinite(loss):
             raise NonFiniteLossError(
                 f"loss became {loss.item()} at epoch {self.current_epoch}, step {self.global_step}; "
@@ -59,6 +74,21 @@ class CIMClassifier(pl.LightningModule):
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True)
         self.log("train/acc", self.train_acc, on_step=False, on_epoch=True)
         return loss
+
+    def training_loss(self, logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy; with a teacher ``alpha * KD + (1 - alpha) * CE`` (alpha 1: KD only)."""
+        ce = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing)
+        if self.teacher is None:
+            return ce
+        kd = distillation_loss(logits, self.teacher(x), self.distill_temperature)
+        self.log("train/kd_loss", kd, on_step=False, on_epoch=True)
+        self.log("train/ce_loss", ce, on_step=False, on_epoch=True)
+        return self.distill_alpha * kd + (1.0 - self.distill_alpha) * ce
+
+    def optimizer_step(self, *args, **kwargs) -> None:
+        super().optimizer_step(*args, **kwargs)
+        if self.clips_latent_weights:
+            clip_latent_weights(self.net)
 
     def validation_step(self, batch, batch_idx: int) -> None:
         self._eval_step(batch, "val")
@@ -80,7 +110,7 @@ class CIMClassifier(pl.LightningModule):
             self.log(f"{stage}/acc_top5", acc5, on_epoch=True)
 
     def configure_optimizers(self):
-        optimizer = self.optimizer_factory(params=self.parameters())
+        optimizer = self.optimizer_factory(params=self.parameter_groups())
         total = max(1, int(self.trainer.estimated_stepping_batches))
         steps_per_epoch = max(1, total // max(1, self.trainer.max_epochs or 1))
         warmup = int(self.scheduler_cfg.get("warmup_epochs", 0)) * steps_per_epoch
@@ -91,6 +121,17 @@ class CIMClassifier(pl.LightningModule):
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
         return {"optimizer": optimizer,
                 "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
+    def parameter_groups(self) -> list[dict[str, Any]]:
+        """One group of all parameters, or (scope ``conv``, ReActNet's rule) the 4-D conv
+        weights with the optimizer's weight decay and everything else without."""
+        if self.weight_decay_scope == "all":
+            return [{"params": list(self.parameters())}]
+        conv = [p for p in self.parameters() if p.ndim == 4]
+        other = [p for p in self.parameters() if p.ndim != 4]
+        groups = [{"params": conv}, {"params": other, "weight_decay": 0.0}]
+        return [g for g in groups if g["params"]]
 
 
 def lr_factor(step: int, *, name: str, total: int, warmup: int, min_ratio: float) -> float:

@@ -2,7 +2,8 @@
 
 Options (``quant.options``): ``split`` median|mean, ``schedule`` irnet|fixed, ``alpha`` and
 ``temperature`` (used by ``fixed``), ``surrogate_width``, ``momentum``, ``learnable_clip``,
-``kernels`` auto|eager|compiled. ``act_bits=32`` keeps activations real (the 1W/32A setting).
+``kernels`` auto|eager|compiled. ``act_bits=32`` keeps activations real (the 1W/32A setting);
+``w_bits=32`` keeps weights real (ReActNet's first training step, before binarizing them).
 """
 from __future__ import annotations
 
@@ -68,16 +69,20 @@ class BWMAWeightQuantizer(nn.Module):
 
 @register_method("bwma")
 def bwma_quantizers(spec: QuantSpec, kind: str, out_channels: int):
-    if int(spec.w_bits) != 1:
+    if int(spec.w_bits) not in (1, FULL_PRECISION_BITS):
         raise ConfigError("w_bits", spec.w_bits,
-                          "1 for quant=bwma (binary weights); use quant=mwma for multi-bit weights")
+                          "1 for quant=bwma (binary weights), or 32 for real weights (ReActNet's "
+                          "step 1); use quant=mwma for multi-bit weights")
     act_bits = int(spec.act_bits)
     if act_bits != FULL_PRECISION_BITS and not 1 <= act_bits <= MAX_ACT_BITS:
         raise ConfigError("act_bits", spec.act_bits,
                           f"1 to {MAX_ACT_BITS}, or {FULL_PRECISION_BITS} for real activations")
     opts = read_options("bwma", spec.options, OPTIONS)
-    weight = BWMAWeightQuantizer(opts["split"], opts["schedule"], opts["alpha"],
-                                 opts["temperature"])
+    weight: nn.Module = BWMAWeightQuantizer(opts["split"], opts["schedule"], opts["alpha"],
+                                            opts["temperature"])
+    if int(spec.w_bits) == FULL_PRECISION_BITS:
+        # Stateless either way, so a step-1 checkpoint loads strictly into the binary step 2.
+        weight = nn.Identity()
     if act_bits == FULL_PRECISION_BITS:
         return weight, nn.Identity()
     act = ActQuantizer(act_bits, opts["momentum"], opts["surrogate_width"],

@@ -7,14 +7,17 @@ from typing import Any
 import pytorch_lightning as pl
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.utilities import rank_zero_only
 
 from ..builders import (build_datamodule, build_model, build_spec, count_ops, input_shape,
                         run_identity)
 from ..callbacks import HardwareEstimateCallback, RNGStateCallback, SummaryCallback
+from ..distill import build_teacher, distill_options
 from ..loggers import build_loggers, finish_wandb
 from ..module import CIMClassifier
 from ..summary import RunSummary
 from ..validation import validate_common
+from ..weights import load_weights_strict
 from .common import fmt_hw, fmt_pct, overrides, print_result_table, run_dir, sweep_group
 
 
@@ -26,16 +29,26 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     datamodule = build_datamodule(cfg)
     net = build_model(cfg, spec, datamodule)
     shape = input_shape(datamodule)
+    # init_from starts a new run from another run's weights (ReActNet step 2 from step 1);
+    # ckpt_path, by contrast, resumes a run (optimizer, epoch and RNG states too).
+    init_from = None
+    if cfg.get("init_from"):
+        init_from = str(load_weights_strict(net, "init_from", cfg.init_from))
+    teacher = build_teacher(cfg, datamodule.num_classes, datamodule.image_size,
+                            datamodule.in_channels)
     ops = count_ops(net, shape)
     identity = run_identity(cfg, spec)
     fields = {"task": "train", **identity, "params": ops["params"], "ops": ops,
-              "overrides": overrides()}
+              "overrides": overrides(), "init_from": init_from,
+              "teacher": cfg.distill.teacher_model if teacher is not None else None}
     resuming = bool(cfg.get("ckpt_path")) and (out / "summary.json").exists()
     summary = (RunSummary.resume(out, fields) if resuming
                else RunSummary(out, {**fields, "best_val_acc": None, "test_acc": None}))
     module = CIMClassifier(net, datamodule.num_classes, instantiate(cfg.optimizer),
                            OmegaConf.to_container(cfg.scheduler, resolve=True),
-                           label_smoothing=cfg.label_smoothing)
+                           label_smoothing=cfg.label_smoothing, teacher=teacher,
+                           weight_decay_scope=cfg.get("weight_decay_scope", "all"),
+                           **distill_options(cfg))
     hw_callback = HardwareEstimateCallback(cfg, shape, summary)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
     callbacks += [hw_callback, SummaryCallback(summary), RNGStateCallback()]
@@ -43,7 +56,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     loggers = build_loggers(cfg, out, group=sweep_group(), tags=tags,
                             run_id=summary.data.get("wandb_run_id"))
     for logger in loggers:  # the same W&B run continues when this run is resumed
-        if type(logger).__name__ == "WandbLogger":
+        # Under DDP only rank 0 holds the real W&B run (the others get a dummy experiment).
+        if type(logger).__name__ == "WandbLogger" and rank_zero_only.rank == 0:
             summary.update(wandb_run_id=logger.experiment.id)
     exit_code = 1
     try:
