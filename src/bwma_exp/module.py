@@ -81,8 +81,8 @@ class CIMClassifier(pl.LightningModule):
         if self.teacher is None:
             return ce
         kd = distillation_loss(logits, self.teacher(x), self.distill_temperature)
-        self.log("train/kd_loss", kd, on_step=False, on_epoch=True)
-        self.log("train/ce_loss", ce, on_step=False, on_epoch=True)
+        self.log("train/kd_loss", kd, on_step=False, on_epoch=True, sync_dist=True)
+        self.log("train/ce_loss", ce, on_step=False, on_epoch=True, sync_dist=True)
         return self.distill_alpha * kd + (1.0 - self.distill_alpha) * ce
 
     def optimizer_step(self, *args, **kwargs) -> None:
@@ -102,7 +102,8 @@ class CIMClassifier(pl.LightningModule):
         loss = F.cross_entropy(logits, y)
         acc = getattr(self, f"{stage}_acc")
         acc(logits, y)
-        self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=stage == "val")
+        # sync_dist: under DDP the epoch's loss is the mean over all ranks (a no-op on one device).
+        self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=stage == "val", sync_dist=True)
         self.log(f"{stage}/acc", acc, on_epoch=True, prog_bar=True)
         if self.has_top5:
             acc5 = getattr(self, f"{stage}_acc5")

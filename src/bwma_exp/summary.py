@@ -82,4 +82,14 @@ class RunSummary:
         self.update(status="failed", error=error, finished_at=now_iso())
 
     def write(self) -> None:
-        atomic_write_json(self.path, self.data)
+        # Under DDP every rank runs the task; only rank 0 owns the run folder's files.
+        if _global_rank() == 0:
+            atomic_write_json(self.path, self.data)
+
+
+def _global_rank() -> int:
+    """This process's rank: Lightning's (set from the launcher's environment variables before a
+    Trainer exists, and by the Trainer's strategy afterwards); 0 outside distributed runs."""
+    from lightning_fabric.utilities.rank_zero import rank_zero_only
+
+    return int(getattr(rank_zero_only, "rank", 0) or 0)

@@ -9,10 +9,11 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities import rank_zero_only
 
-from ..builders import (build_datamodule, build_model, build_spec, count_ops, input_shape,
-                        run_identity)
+from ..builders import (attach_cim, build_datamodule, build_model, build_spec, count_ops,
+                        input_shape, run_identity)
 from ..callbacks import HardwareEstimateCallback, RNGStateCallback, SummaryCallback
 from ..distill import build_teacher, distill_options
+from ..errors import ConfigError
 from ..loggers import build_loggers, finish_wandb
 from ..module import CIMClassifier
 from ..summary import RunSummary
@@ -23,12 +24,14 @@ from .common import fmt_hw, fmt_pct, overrides, print_result_table, run_dir, swe
 
 def train(cfg: DictConfig) -> dict[str, Any]:
     validate_common(cfg)
+    _check_sync_batchnorm(cfg)
     out = run_dir()
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     spec = build_spec(cfg)
     datamodule = build_datamodule(cfg)
     net = build_model(cfg, spec, datamodule)
     shape = input_shape(datamodule)
+    attach_cim(cfg, net, shape)  # cim.tiled: crossbar-tiled layers with ADC partial sums
     # init_from starts a new run from another run's weights (ReActNet step 2 from step 1);
     # ckpt_path, by contrast, resumes a run (optimizer, epoch and RNG states too).
     init_from = None
@@ -52,12 +55,15 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     hw_callback = HardwareEstimateCallback(cfg, shape, summary)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
     callbacks += [hw_callback, SummaryCallback(summary), RNGStateCallback()]
+    if rank_zero_only.rank != 0 and cfg.logger.get("wandb"):
+        # Under DDP every rank runs this task. The W&B run is rank 0's; the other ranks would
+        # get Lightning's dummy experiment, which has no config or summary to write to.
+        cfg.logger.wandb.mode = "disabled"
     tags = [f"quant:{spec.method}", f"model:{cfg.model.name}", f"device:{cfg.device.name}"]
     loggers = build_loggers(cfg, out, group=sweep_group(), tags=tags,
                             run_id=summary.data.get("wandb_run_id"))
     for logger in loggers:  # the same W&B run continues when this run is resumed
-        # Under DDP only rank 0 holds the real W&B run (the others get a dummy experiment).
-        if type(logger).__name__ == "WandbLogger" and rank_zero_only.rank == 0:
+        if type(logger).__name__ == "WandbLogger":
             summary.update(wandb_run_id=logger.experiment.id)
     exit_code = 1
     try:
@@ -68,7 +74,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             ckpt = "best" if _has_best_checkpoint(trainer) else None
             results = trainer.test(module, datamodule=datamodule, ckpt_path=ckpt, verbose=False)
             test_acc = float(results[0]["test/acc"]) if results else None
-            for logger in loggers:
+            for logger in loggers if rank_zero_only.rank == 0 else []:
                 if hasattr(logger.experiment, "summary"):
                     logger.experiment.summary["test/acc"] = test_acc
         summary.finish(test_acc=test_acc)
@@ -76,6 +82,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     finally:
         finish_wandb(exit_code)
     data = summary.data
+    if rank_zero_only.rank != 0:  # one result table per run, not one per DDP process
+        return data
     print_result_table(
         f"{identity['model']} · {identity['quant']} W{identity['w_bits']}/A{identity['act_bits']}"
         f" · {identity['dataset']} · seed {identity['seed']}",
@@ -85,6 +93,13 @@ def train(cfg: DictConfig) -> dict[str, Any]:
          *fmt_hw(data.get("hw")),
          ("run folder", str(out))])
     return data
+
+
+def _check_sync_batchnorm(cfg: DictConfig) -> None:
+    """torch's SyncBatchNorm runs on GPUs only; say so before DDP starts its processes."""
+    if cfg.trainer.get("sync_batchnorm") and str(cfg.trainer.get("accelerator")) == "cpu":
+        raise ConfigError("trainer.sync_batchnorm", True, "false with trainer.accelerator=cpu",
+                          hint="SyncBatchNorm needs GPUs; add trainer.sync_batchnorm=false.")
 
 
 def _has_best_checkpoint(trainer: pl.Trainer) -> bool:
