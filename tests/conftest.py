@@ -1,20 +1,11 @@
-"""Shared test helpers: compose configs like the CLI does, and run the entry points."""
+"""Shared fixture: compose configs exactly as the CLI does."""
 from __future__ import annotations
-
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
-REPO = Path(__file__).resolve().parents[1]
-CONFIGS = REPO / "configs"
-# A few batches of everything, no W&B: the pipeline end to end in seconds.
-TINY = ["debug=fast", "dataset.batch_size=16"]
+from cli_helpers import CONFIGS
 
 
 @pytest.fixture
@@ -27,15 +18,3 @@ def compose_cfg():
                            return_hydra_config=True)
     yield _compose
     GlobalHydra.instance().clear()
-
-
-def run_entry(script: str, *args: str, timeout: int = 300, env: dict | None = None
-              ) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true",
-                "PYTHONWARNINGS": "ignore", **(env or {})}
-    return subprocess.run([sys.executable, str(REPO / script), *args], cwd=REPO, env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def read_summary(folder: Path) -> dict:
-    return json.loads((Path(folder) / "summary.json").read_text())

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import TINY, read_summary, run_entry
+from cli_helpers import TINY, read_summary, run_entry
 
 
 def test_single_run_writes_a_complete_summary(tmp_path):

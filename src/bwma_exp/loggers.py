@@ -74,4 +74,4 @@ def finish_wandb(exit_code: int = 0) -> None:
     if "wandb" in sys.modules:
         import wandb
         if wandb.run is not None:
-            wandb.finish(exit_code=exit_code, quiet=True)
+            wandb.finish(exit_code=exit_code)
