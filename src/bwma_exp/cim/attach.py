@@ -1,0 +1,55 @@
+"""Put a ``Crossbar`` on every quantized layer of a model, mapped as the hardware model maps it.
+
+Which mapping a layer gets (NeuroSim's K×K "novel", im2col or channel-grouped) depends on the
+whole network (``hardware.mapping: auto`` picks the most common kernel), so it is read from
+the estimator's own preparation of the traced layer table (``hardware.mapping.layer_mappings``).
+Full-precision layers (the stem and classifier of the binary networks) stay ideal: their
+inputs are not on an activation grid the crossbar could read bit by bit.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..hardware import HardwareConfig, layer_table
+from ..hardware.layers_prep import prepare
+from ..hardware.mapping import layer_mappings
+from ..quant.layers import QConv2d, QLinear
+from .adc import ADC
+from .config import CIMConfig
+from .crossbar import Crossbar
+
+
+def crossbar_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    return [(name, m) for name, m in model.named_modules()
+            if isinstance(m, (QConv2d, QLinear)) and not m.full_precision]
+
+
+def attach_crossbars(model: nn.Module, cim: CIMConfig, hw: HardwareConfig,
+                     input_shape: tuple[int, int, int]) -> int:
+    """Attach a Crossbar to every quantized layer; returns how many were attached."""
+    prepared, _ = prepare(layer_table(model, input_shape), hw)
+    names = [p.spec.name for p in prepared]
+    mappings = dict(zip(names, layer_mappings([p.matrix for p in prepared], hw.crossbar_size,
+                                              hw.mapping)))
+    count = 0
+    for name, layer in crossbar_layers(model):
+        if isinstance(layer, QConv2d):
+            kernel = tuple(layer.kernel_size)
+            rows = layer.in_channels // layer.groups * kernel[0] * kernel[1]
+        else:
+            kernel, rows = (1, 1), layer.in_features
+        adc = ADC(cim.adc_bits, cim.adc_range, cim.adc_sigmas, cim.adc_momentum) if cim.adc else None
+        layer.cim = Crossbar(rows, hw.crossbar_size, mappings.get(name, "im2col"), kernel, adc,
+                             cim.bit_serial)
+        count += 1
+    return count
+
+
+def sample_variation(model: nn.Module, sigma: float, kind: str, seed: int) -> None:
+    """Draw one chip's conductance deviations for every crossbar layer (σ = 0 clears them)."""
+    generator = torch.Generator().manual_seed(int(seed))
+    for _, layer in crossbar_layers(model):
+        if isinstance(layer.cim, Crossbar):
+            layer.cim.variation.sample(layer.weight.shape, sigma, kind, generator,
+                                       layer.weight.device)

@@ -1,0 +1,125 @@
+"""``Crossbar``: a quantized layer's forward pass computed the way the CIM chip computes it.
+
+The layer's unrolled weight matrix (rows = C_in/g·K², see ``hardware.mapping``) is split
+across subarrays exactly as the hardware model maps it; each subarray's column outputs
+(partial sums) go through the ADC, and the digital periphery adds them up, scales them and
+adds the offsets (``grid.split_weight`` / ``grid.activation_grid``). With ``bit_serial`` each
+input bit plane is read separately (the crossbar's 1-bit wordline drive), and the planes'
+ADC outputs are shifted and added; otherwise the multi-bit partial sum is read at once.
+
+All subarrays, bit planes and images run in one batched matmul over the unfolded input: the
+input planes are stacked along the batch, rows are gathered into a (subarrays × rows) block
+with a zero row for the short subarrays, so there is no Python loop over crossbars.
+
+Gradients: straight-through. The weight gradient flows through s exactly; the input gradient
+of plane b is routed as ∂q_b/∂x = 1/(P·2^b·δ), which gives the ideal layer's input gradient
+when no ADC clips and weights each plane's ADC mask equally otherwise.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..hardware.mapping import row_arrays
+from .adc import ADC
+from .grid import activation_grid, split_weight
+from .variation import ConductanceVariation
+
+
+class Crossbar(nn.Module):
+    def __init__(self, rows: int, subarray: int, mapping: str, kernel: tuple[int, int],
+                 adc: ADC | None, bit_serial: bool) -> None:
+        super().__init__()
+        c_in = rows // (kernel[0] * kernel[1])
+        arrays = row_arrays(c_in, kernel[0], kernel[1], subarray, mapping)
+        width = max(len(a) for a in arrays)
+        index = torch.full((len(arrays), width), rows, dtype=torch.long)  # `rows` = zero row
+        for i, a in enumerate(arrays):
+            index[i, :len(a)] = torch.tensor(a)
+        self.register_buffer("row_index", index, persistent=False)
+        self.rows, self.subarray, self.mapping = rows, subarray, mapping
+        self.adc = adc
+        self.bit_serial = bit_serial
+        self.variation = ConductanceVariation()
+
+    @property
+    def arrays(self) -> int:
+        return self.row_index.shape[0]
+
+    def forward(self, layer: nn.Module, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        conv = w.dim() == 4
+        groups = layer.groups if conv else 1
+        c, r, s = split_weight(w, layer.w_bits)
+        grid = activation_grid(layer.act_quantizer, x)
+        planes, scale, offset = _input_planes(x, grid, self.bit_serial)
+        n = x.shape[0]
+        cols = _unfold(planes, layer) if conv else planes.reshape(planes.shape[0], -1, 1)
+        psum = self._partial_sums(cols, self.variation(s), groups)  # (P·N, g, A, O/g, L)
+        if self.adc is not None:
+            psum = self.adc(psum)
+        psum = psum.sum(dim=2).unflatten(0, (-1, n))                  # (P, N, g, O/g, L)
+        psum = (psum * scale.reshape(-1, 1, 1, 1, 1)).sum(dim=0)       # shift-and-add
+        out = psum.reshape(n, w.shape[0], -1)
+        out = r.reshape(1, -1, 1) * out
+        if offset is not None:  # a_min·Σ_rows s over the rows that hold a real input
+            out = out + r.reshape(1, -1, 1) * offset * _window_sum(layer, torch.ones_like(x[:1]), s)
+        out = out + c.reshape(1, -1, 1) * _window_sum(layer, x, torch.ones_like(s))
+        if layer.bias is not None:
+            out = out + layer.bias.reshape(1, -1, 1)
+        if not conv:
+            return out.reshape(n, -1)
+        h, wd = _out_size(layer, x)
+        return out.reshape(n, -1, h, wd)
+
+    def _partial_sums(self, cols: torch.Tensor, s: torch.Tensor, groups: int) -> torch.Tensor:
+        pn, _, length = cols.shape
+        cols = cols.reshape(pn, groups, self.rows, length)
+        cols = torch.cat([cols, cols.new_zeros(pn, groups, 1, length)], dim=2)
+        cols = cols[:, :, self.row_index]                              # (P·N, g, A, S, L)
+        ws = s.reshape(groups, -1, self.rows)
+        ws = torch.cat([ws, ws.new_zeros(groups, ws.shape[1], 1)], dim=2)
+        ws = ws[:, :, self.row_index].transpose(1, 2)                  # (g, A, O/g, S)
+        return torch.matmul(ws.unsqueeze(0), cols)
+
+    def extra_repr(self) -> str:
+        return (f"rows={self.rows}, subarray={self.subarray}, mapping={self.mapping}, "
+                f"arrays={self.arrays}, bit_serial={self.bit_serial}")
+
+
+def _input_planes(x: torch.Tensor, grid, bit_serial: bool):
+    """(planes stacked along the batch, each plane's weight, digital offset a_min or None)."""
+    if grid is None:  # real input: one analog plane
+        return x, x.new_ones(1), None
+    a_min, delta, bits = grid
+    q = (x - a_min) / delta                      # integer codes; differentiable in x
+    if not bit_serial or bits == 1:
+        return q, delta.reshape(1), a_min
+    code = torch.round(q.detach()).to(torch.int32)
+    weights = 2.0 ** torch.arange(bits, device=x.device, dtype=x.dtype)
+    bit = torch.stack([(code >> b) & 1 for b in range(bits)]).to(x.dtype)
+    # straight-through: value of the bit, gradient of q/(P·2^b)
+    ste = q.unsqueeze(0) / (bits * weights.reshape(-1, *([1] * x.dim())))
+    planes = bit + (ste - ste.detach())
+    return planes.flatten(0, 1), delta * weights, a_min
+
+
+def _unfold(x: torch.Tensor, layer: nn.Module) -> torch.Tensor:
+    return F.unfold(x, layer.kernel_size, dilation=layer.dilation, padding=layer.padding,
+                    stride=layer.stride)
+
+
+def _window_sum(layer: nn.Module, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Σ_rows w·x of the ideal layer, (N, O, L): the digital offsets' ingredient."""
+    if w.dim() == 2:
+        return F.linear(x, w).unsqueeze(-1)
+    out = F.conv2d(x, w, None, layer.stride, layer.padding, layer.dilation, layer.groups)
+    return out.flatten(2)
+
+
+def _out_size(layer: nn.Module, x: torch.Tensor) -> tuple[int, int]:
+    size = []
+    for d in range(2):
+        k, s, p, dil = (layer.kernel_size[d], layer.stride[d], layer.padding[d], layer.dilation[d])
+        size.append((x.shape[2 + d] + 2 * p - dil * (k - 1) - 1) // s + 1)
+    return size[0], size[1]

@@ -1,0 +1,45 @@
+"""Device-to-device conductance variation of the programmed cells (evaluation only).
+
+A sample draws one multiplicative or additive deviation per cell and keeps it for the whole
+evaluation (one chip), reproducibly from ``seed``:
+
+- ``lognormal``: G' = G·exp(σ·ε), ε ~ N(0, 1) (the usual RRAM programming-variation model);
+  applied to the cell value s (|s| ≤ 1 is the conductance normalised to its on-state).
+- ``gaussian``: G' = G + σ·ε, σ relative to the on-state conductance (|s| = 1).
+
+σ = 0 (or no sample drawn) leaves the weights untouched. Only the crossbar part s varies;
+the digital scale and offsets stay exact.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+KINDS = ("lognormal", "gaussian")
+
+
+class ConductanceVariation(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.kind = "lognormal"
+        self.noise: torch.Tensor | None = None
+
+    def sample(self, shape: torch.Size, sigma: float, kind: str, generator: torch.Generator,
+               device: torch.device) -> None:
+        """Draw this chip's deviations (shape of the layer's weight); σ = 0 clears them."""
+        self.kind = kind
+        if sigma == 0:
+            self.noise = None
+            return
+        eps = torch.randn(shape, generator=generator) * sigma
+        self.noise = (eps.exp() if kind == "lognormal" else eps).to(device)
+
+    def clear(self) -> None:
+        self.noise = None
+
+    def forward(self, s: torch.Tensor) -> torch.Tensor:
+        if self.noise is None:
+            return s
+        if self.kind == "lognormal":
+            return s * self.noise
+        return s + self.noise
