@@ -25,6 +25,7 @@ from .common import fmt_hw, fmt_pct, overrides, print_result_table, run_dir, swe
 def train(cfg: DictConfig) -> dict[str, Any]:
     validate_common(cfg)
     _check_sync_batchnorm(cfg)
+    _check_required_keys(cfg)
     out = run_dir()
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     spec = build_spec(cfg)
@@ -93,6 +94,17 @@ def train(cfg: DictConfig) -> dict[str, Any]:
          *fmt_hw(data.get("hw")),
          ("run folder", str(out))])
     return data
+
+
+def _check_required_keys(cfg: DictConfig) -> None:
+    """Keys an experiment lists in ``required_keys`` (a teacher checkpoint, step 1's run) must be
+    set on the command line: without them the run would not be that experiment's recipe.
+    (OmegaConf's ``???`` cannot do this: a merged ``???`` never replaces a default.)"""
+    for key in cfg.get("required_keys") or []:
+        if OmegaConf.select(cfg, str(key), default=None) is None:
+            raise ConfigError(str(key), None, "a value: this experiment lists it in required_keys",
+                              hint=f"Add {key}=... (see the experiment's comments), or "
+                                   f"required_keys=[] to run without it.")
 
 
 def _check_sync_batchnorm(cfg: DictConfig) -> None:
