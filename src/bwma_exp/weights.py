@@ -9,8 +9,9 @@ word, so any mismatch is a ``ConfigError`` naming the first offending keys.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import nn
