@@ -1,0 +1,103 @@
+"""What a sweep user relies on: W&B records, failing jobs isolated, NaN guard, launchers, resume."""
+import glob
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from torch import nn
+
+from bwma_exp.module import CIMClassifier, NonFiniteLossError
+from bwma_exp.report.wandb_offline import read_offline_run
+from cli_helpers import REPO, TINY, read_summary, run_entry
+
+
+def test_offline_wandb_record_holds_accuracy_and_hardware(tmp_path):
+    run = tmp_path / "run"
+    res = run_entry("train.py", "experiment=demo", *TINY, "logger.wandb.mode=offline",
+                    f"hydra.run.dir={run}")
+    assert res.returncode == 0, res.stderr[-3000:]
+    record = read_offline_run(glob.glob(str(run / "wandb" / "offline-run-*"))[0])
+    s, summary = record["summary"], read_summary(run)
+    assert s["test/acc"] == pytest.approx(summary["test_acc"])
+    assert s["val/acc"] == {"max": pytest.approx(summary["best_val_acc"])}
+    assert s["hw/latency_ns"] == pytest.approx(summary["hw"]["latency_ns"])
+    assert s["hw/rram/128/energy_pj"] == pytest.approx(summary["hw_targets"]["rram/128"]["energy_pj"])
+    assert record["config"]["act_bits"] == 4
+    assert summary["wandb_run_id"] in glob.glob(str(run / "wandb" / "offline-run-*"))[0]
+
+
+def test_a_failing_job_does_not_stop_the_sweep(tmp_path):
+    sweep = tmp_path / "sweep"
+    res = run_entry("train.py", "-m", "experiment=demo", "act_bits=0,4", *TINY,
+                    f"hydra.sweep.dir={sweep}")
+    assert res.returncode != 0  # the sweep reports that a job failed ...
+    bad, good = read_summary(sweep / "0"), read_summary(sweep / "1")
+    assert bad["status"] == "failed" and "act_bits=0" in bad["error"]
+    assert good["status"] == "finished"  # ... but the other job ran to the end
+
+
+def test_nan_loss_stops_with_a_clear_message():
+    class NaNNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 3)
+
+        def forward(self, x):
+            return self.fc(x) * math.nan
+
+    module = CIMClassifier(NaNNet(), 3, optimizer=torch.optim.SGD)
+    module.log = lambda *a, **k: None
+    with pytest.raises(NonFiniteLossError, match="loss became nan"):
+        module.training_step((torch.zeros(2, 4), torch.tensor([0, 1])), 0)
+
+
+@pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
+def test_sweep_through_a_launcher(tmp_path, launcher):
+    sweep = tmp_path / "sweep"
+    extra = ["hydra.launcher.n_jobs=2"] if launcher == "joblib" else ["hydra.launcher.timeout_min=10"]
+    res = run_entry("train.py", "-m", f"hydra/launcher={launcher}", *extra, "experiment=demo",
+                    "seed=0,1", *TINY, f"hydra.sweep.dir={sweep}", timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    summaries = [read_summary(sweep / str(i)) for i in range(2)]
+    assert [s["seed"] for s in summaries] == [0, 1]
+    assert all(s["status"] == "finished" for s in summaries)
+
+
+RESUME_ARGS = ["experiment=demo", "trainer.max_epochs=3", "trainer.deterministic=true",
+               "logger.wandb.mode=disabled", "trainer.limit_train_batches=6",
+               "trainer.limit_val_batches=3"]
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_the_same_result(tmp_path):
+    full = tmp_path / "full"
+    res = run_entry("train.py", *RESUME_ARGS, f"hydra.run.dir={full}")
+    assert res.returncode == 0, res.stderr[-3000:]
+
+    killed = tmp_path / "killed"
+    env = {**os.environ, "WANDB_MODE": "disabled"}
+    proc = subprocess.Popen([sys.executable, str(REPO / "train.py"), *RESUME_ARGS,
+                             f"hydra.run.dir={killed}"], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    last = killed / "checkpoints" / "last.ckpt"
+    deadline = time.time() + 300
+    while not last.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert last.exists()
+    assert read_summary(killed)["status"] == "running"  # killed mid-run, file still whole
+
+    res = run_entry("train.py", f"ckpt_path={killed}")
+    assert res.returncode == 0, res.stderr[-3000:]
+    # It continued from the checkpoint (a fresh deterministic run would also match).
+    assert f"Restoring states from the checkpoint path at {last}" in res.stdout + res.stderr
+    a, b = read_summary(full), read_summary(killed)
+    assert b["status"] == "finished" and b["run_dir"] == str(killed)
+    assert b["best_val_acc"] == pytest.approx(a["best_val_acc"], abs=1e-6)
+    assert b["test_acc"] == pytest.approx(a["test_acc"], abs=1e-6)
