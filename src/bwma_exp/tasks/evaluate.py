@@ -1,0 +1,70 @@
+"""`python eval.py ckpt_path=...`: accuracy of a trained checkpoint, rebuilt from its run config."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from ..builders import build_datamodule, build_model, build_spec, input_shape
+from ..errors import ConfigError
+from ..module import CIMClassifier
+from ..summary import atomic_write_json
+from .common import fmt_pct, print_result_table, run_dir
+
+SPLITS = ("test", "val")
+
+
+def resolve_checkpoint(path: str) -> tuple[Path, Path]:
+    """(checkpoint file, training run folder) from a .ckpt path or a run folder."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        for name in ("best.ckpt", "last.ckpt"):
+            if (p / "checkpoints" / name).exists():
+                return p / "checkpoints" / name, p
+        raise ConfigError("ckpt_path", path, "a .ckpt file or a run folder with checkpoints/")
+    if not p.is_file():
+        raise ConfigError("ckpt_path", path, "an existing .ckpt file or run folder")
+    run = p.parent.parent if p.parent.name == "checkpoints" else p.parent
+    return p, run
+
+
+def load_run_config(run: Path) -> DictConfig:
+    cfg_file = run / ".hydra" / "config.yaml"
+    if not cfg_file.exists():
+        raise ConfigError("ckpt_path", str(run), "a checkpoint inside a run folder with .hydra/config.yaml")
+    return OmegaConf.load(cfg_file)
+
+
+def load_module(ckpt: Path, train_cfg: DictConfig) -> tuple[CIMClassifier, Any]:
+    spec = build_spec(train_cfg)
+    datamodule = build_datamodule(train_cfg)
+    net = build_model(train_cfg, spec, datamodule)
+    module = CIMClassifier(net, datamodule.num_classes, optimizer=torch.optim.SGD)
+    state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    module.load_state_dict(state["state_dict"], strict=True)
+    return module, datamodule
+
+
+def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    if cfg.split not in SPLITS:
+        raise ConfigError("split", cfg.split, ", ".join(SPLITS))
+    ckpt, run = resolve_checkpoint(str(cfg.ckpt_path))
+    train_cfg = load_run_config(run)
+    if cfg.get("batch_size"):
+        train_cfg.dataset.batch_size = int(cfg.batch_size)
+    pl.seed_everything(int(cfg.seed), verbose=False)
+    module, datamodule = load_module(ckpt, train_cfg)
+    trainer = pl.Trainer(accelerator=cfg.accelerator, devices=1, logger=False,
+                         enable_checkpointing=False, enable_model_summary=False)
+    run_eval = trainer.test if cfg.split == "test" else trainer.validate
+    metrics = run_eval(module, datamodule=datamodule, verbose=False)[0]
+    acc = float(metrics[f"{cfg.split}/acc"])
+    result = {"ckpt_path": str(ckpt), "split": cfg.split, "acc": acc,
+              "model": train_cfg.model.name, "quant": train_cfg.quant.method,
+              "input_shape": list(input_shape(datamodule))}
+    atomic_write_json(run_dir() / "eval.json", result)
+    print_result_table(f"{cfg.split} accuracy of {ckpt}", [(f"{cfg.split} accuracy", fmt_pct(acc))])
+    return result
