@@ -39,7 +39,7 @@ def test_ddp_on_two_cpu_processes_writes_one_summary_from_rank_zero(tmp_path):
     res = run_entry("train.py", "dataset=synthetic", "model=resnet20", "trainer=ddp",
                     "trainer.accelerator=cpu", "trainer.devices=2", "trainer.sync_batchnorm=false",
                     "debug=fast", "dataset.batch_size=16", "logger.wandb.mode=offline",
-                    f"hydra.run.dir={run}", timeout=300)
+                    f"hydra.run.dir={run}", timeout=550)
     assert res.returncode == 0, res.stderr[-3000:]
     s = read_summary(run)
     assert s["status"] == "finished" and s["error"] is None
