@@ -73,7 +73,7 @@ def main() -> None:
 
     median = {name: statistics.median(t) for name, t in times.items()}
     compiled = all(k.compiled is not None and not k.failed
-                   for k in (kernels.quantize_to_grid, kernels.grid_surrogate_grad))
+                   for k in (kernels.observe_and_quantize, kernels.grid_surrogate_grad))
     print(f"ResNet-20, batch {args.batch}, {threads} threads, act_bits={args.act_bits}, "
           f"{args.steps} timed steps each (median); default path "
           f"{'compiled' if compiled else 'eager (not compiled)'}")

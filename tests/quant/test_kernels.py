@@ -69,8 +69,9 @@ def test_compiled_mode_lets_the_failure_raise(monkeypatch):
 
 
 def test_module_kernels_are_the_act_math_formulas():
-    assert kernels.quantize_to_grid.fn.__module__ == "bwma_exp.quant.act_math"
-    assert kernels.grid_surrogate_grad.fn.__module__ == "bwma_exp.quant.act_math"
+    for kernel in (kernels.quantize, kernels.observe_and_quantize, kernels.grid_surrogate_grad,
+                   kernels.sign_values, kernels.sign_surrogate_grad):
+        assert kernel.fn.__module__ == "bwma_exp.quant.act_math"
 
 
 def run(mode, a, bits, a_min, a_max, width):
@@ -92,3 +93,22 @@ def test_compiled_and_eager_paths_agree_bit_for_bit(bits, width):
     q_compiled, grad_compiled = run("compiled", a, bits, a_min, a_max, width)
     assert torch.equal(q_eager, q_compiled)
     assert torch.equal(grad_eager, grad_compiled)
+
+
+@pytest.mark.slow
+def test_running_range_steps_agree_bit_for_bit():
+    from bwma_exp.quant import ActQuantizer
+
+    torch.manual_seed(0)
+    batches = [torch.randn(3, 5, 7) * (i + 1) for i in range(3)]
+    results = {}
+    for mode in ("eager", "compiled"):
+        quantizer = ActQuantizer(3, kernels=mode).train()
+        outputs = []
+        for batch in batches:
+            a = batch.clone().requires_grad_()
+            q = quantizer(a)
+            q.backward(torch.ones_like(q))
+            outputs += [q.detach(), a.grad, quantizer.a_min.clone(), quantizer.a_max.clone()]
+        results[mode] = outputs
+    assert all(torch.equal(e, c) for e, c in zip(results["eager"], results["compiled"]))

@@ -31,6 +31,25 @@ def quantize_to_grid(a: torch.Tensor, a_min: torch.Tensor, a_max: torch.Tensor,
     return a_min + delta * torch.floor((x - a_min) / delta + 0.5)
 
 
+def quantize(a: torch.Tensor, a_min: torch.Tensor, a_max: torch.Tensor,
+             levels: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(Q(a), δ) on a fixed range."""
+    delta = grid_step(a_min, a_max, levels)
+    return quantize_to_grid(a, a_min, a_max, delta), delta
+
+
+def observe_and_quantize(a: torch.Tensor, run_min: torch.Tensor, run_max: torch.Tensor,
+                         initialized: torch.Tensor, momentum: float, levels: int):
+    """A training step of the running range: fold the batch's min/max into the EMA
+    ``(1 - m)·old + m·batch`` (or start from them), then quantize on the new range.
+    Returns (Q(a), new a_min, new a_max, δ)."""
+    lo, hi = torch.aminmax(a)
+    new_min = torch.where(initialized, (1 - momentum) * run_min + momentum * lo, lo)
+    new_max = torch.where(initialized, (1 - momentum) * run_max + momentum * hi, hi)
+    q, delta = quantize(a, new_min, new_max, levels)
+    return q, new_min, new_max, delta
+
+
 def neighbour_reach(width: float) -> int:
     """How many intervals away a term's support reaches: |j| < (w + 1)/2, so 0 for w <= 1."""
     return math.ceil((width + 1) / 2) - 1
@@ -44,15 +63,17 @@ def grid_surrogate_grad(grad: torch.Tensor, a: torch.Tensor, a_min: torch.Tensor
     u = (a - a_min) / delta
     k = torch.clamp(torch.floor(u), 0, levels - 2)  # the top level belongs to the last interval
     f = u - k
-    reach = neighbour_reach(width)
-    slope = g((2 * f - 1) / width)
-    for j in range(-reach, reach + 1):
-        if j == 0:
-            continue
-        exists = (k + j >= 0) & (k + j <= levels - 2)
-        slope = slope + torch.where(exists, g((2 * (f - j) - 1) / width), 0.0)
+    if width == 1.0:  # the default, spelled out: vector division is the costliest op here
+        slope = g(2 * f - 1)
+    else:
+        slope = g((2 * f - 1) / width)
+        for j in range(-neighbour_reach(width), neighbour_reach(width) + 1):
+            if j != 0:
+                exists = (k + j >= 0) & (k + j <= levels - 2)
+                slope = slope + torch.where(exists, g((2 * (f - j) - 1) / width), 0.0)
+        slope = slope / width
     inside = (a >= a_min) & (a <= a_max)
-    return torch.where(inside, grad * (slope / width), 0.0)
+    return torch.where(inside, grad * slope, 0.0)
 
 
 def sign_values(a: torch.Tensor) -> torch.Tensor:
@@ -62,4 +83,6 @@ def sign_values(a: torch.Tensor) -> torch.Tensor:
 
 def sign_surrogate_grad(grad: torch.Tensor, a: torch.Tensor, width: float) -> torch.Tensor:
     """The one-term case with δ = 2, a_min = -1: slope ``g(a/w)/w``."""
+    if width == 1.0:
+        return grad * g(a)
     return grad * (g(a / width) / width)

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from .act_quant import BinaryActQuant, MultiBitActQuant
+from .act_quant import BinaryActQuant, MultiBitActQuant, RunningRangeActQuant
 from .functional import MAX_ACT_BITS
 from .kernels import KERNEL_MODES
 
@@ -52,42 +52,38 @@ class ActQuantizer(nn.Module):
     def forward(self, a: torch.Tensor) -> torch.Tensor:
         if self.bits == 1:
             return BinaryActQuant.apply(a, self.surrogate_width, self.kernels)
-        a_min, a_max = self._range(a)
+        if self.training and not self.learnable_clip:
+            return self._running_range_step(a)
+        a_min, a_max = self._fixed_range(a)
         return MultiBitActQuant.apply(a, a_min, a_max, self.levels, self.surrogate_width,
                                       self.kernels)
 
-    def _range(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if not self.training:
-            if bool(self.initialized):
-                # Copies: a later training step changes the buffers in place, and a saved
-                # tensor must not change before its backward.
-                return self.a_min.clone(), self.a_max.clone()
-            return torch.aminmax(a.detach())
+    def _running_range_step(self, a: torch.Tensor) -> torch.Tensor:
+        # One call updates the range and quantizes; the flag is read on the device, not
+        # with an `if`, so the training step needs no host-device sync.
+        q, new_min, new_max = RunningRangeActQuant.apply(
+            a, self.a_min, self.a_max, self.initialized, self.momentum, self.levels,
+            self.surrogate_width, self.kernels)
+        with torch.no_grad():
+            self.a_min.copy_(new_min)
+            self.a_max.copy_(new_max)
+            self.initialized.fill_(True)
+        return q
+
+    def _fixed_range(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.training and not bool(self.initialized):  # learnable clip: first batch
+            with torch.no_grad():
+                lo, hi = torch.aminmax(a.detach())
+                self.a_min.copy_(lo)
+                self.a_max.copy_(hi)
+                self.initialized.fill_(True)
         if self.learnable_clip:
-            if not bool(self.initialized):
-                self._start_from(a)
             return self.a_min, self.a_max
-        return self._update_running_range(a)
-
-    @torch.no_grad()
-    def _start_from(self, a: torch.Tensor) -> None:
-        lo, hi = torch.aminmax(a.detach())
-        self.a_min.copy_(lo)
-        self.a_max.copy_(hi)
-        self.initialized.fill_(True)
-
-    @torch.no_grad()
-    def _update_running_range(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Updates the buffers and returns the new range as fresh tensors (the ones saved for
-        backward). torch.where instead of an `if` on the flag: no host-device sync."""
-        m = self.momentum
-        lo, hi = torch.aminmax(a.detach())
-        new_min = torch.where(self.initialized, (1 - m) * self.a_min + m * lo, lo)
-        new_max = torch.where(self.initialized, (1 - m) * self.a_max + m * hi, hi)
-        self.a_min.copy_(new_min)
-        self.a_max.copy_(new_max)
-        self.initialized.fill_(True)
-        return new_min, new_max
+        if bool(self.initialized):
+            # Copies: a later training step changes the buffers in place, and a saved
+            # tensor must not change before its backward.
+            return self.a_min.clone(), self.a_max.clone()
+        return torch.aminmax(a.detach())  # eval before any training batch: nothing stored
 
     def extra_repr(self) -> str:
         return (f"bits={self.bits}, momentum={self.momentum}, "

@@ -64,7 +64,8 @@ class CompilableKernel:
         return self.compiled
 
 
-quantize_to_grid = CompilableKernel(act_math.quantize_to_grid)
+quantize = CompilableKernel(act_math.quantize)
+observe_and_quantize = CompilableKernel(act_math.observe_and_quantize)
 grid_surrogate_grad = CompilableKernel(act_math.grid_surrogate_grad)
 sign_values = CompilableKernel(act_math.sign_values)
 sign_surrogate_grad = CompilableKernel(act_math.sign_surrogate_grad)
