@@ -6,8 +6,7 @@ import torch
 from torch import nn
 
 from bwma_exp.errors import ConfigError
-from bwma_exp.quant import (ActQuantizer, BWMAWeightQuantizer, QuantSpec,
-                            set_training_progress)
+from bwma_exp.quant import ActQuantizer, BWMAWeightQuantizer, QuantSpec, set_training_progress
 from bwma_exp.quant.schedule import irnet_schedule
 
 

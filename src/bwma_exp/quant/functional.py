@@ -65,8 +65,8 @@ def bwma_quantize_act(a: torch.Tensor, bits: int, a_min: float | torch.Tensor | 
         return BinaryActQuant.apply(a, float(surrogate_width), kernels)
     if a_min is None or a_max is None:
         raise ConfigError("a_min/a_max", (a_min, a_max), "both bounds for bits > 1")
-    if not isinstance(a_min, torch.Tensor) and not isinstance(a_max, torch.Tensor):
-        if not a_max > a_min:
-            raise ConfigError("a_max", a_max, f"a value above a_min={a_min}")
+    numbers = not isinstance(a_min, torch.Tensor) and not isinstance(a_max, torch.Tensor)
+    if numbers and not a_max > a_min:  # tensor bounds are not read back (no device sync)
+        raise ConfigError("a_max", a_max, f"a value above a_min={a_min}")
     lo, hi = (torch.as_tensor(x, dtype=a.dtype, device=a.device) for x in (a_min, a_max))
     return MultiBitActQuant.apply(a, lo, hi, 2 ** bits, float(surrogate_width), kernels)

@@ -2,8 +2,9 @@
 typo in a sweep fails at once instead of silently training with the default."""
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..errors import ConfigError
 
