@@ -24,7 +24,18 @@ class _QuantMixin:
         self.cim = None
 
     def quantized_weight(self) -> torch.Tensor:
-        return self.weight_quantizer(self.weight)
+        if self.training or torch.is_grad_enabled():
+            self._qweight_cache = None
+            return self.weight_quantizer(self.weight)
+        # Inference: weights do not change between batches, so quantize once (a median over a
+        # large FC layer costs more than the layer itself). Any in-place update of a parameter
+        # bumps its version and invalidates the cache.
+        key = tuple((p.data_ptr(), p._version) for p in self.parameters(recurse=True))
+        cache = getattr(self, "_qweight_cache", None)
+        if cache is None or cache[0] != key:
+            cache = (key, self.weight_quantizer(self.weight))
+            self._qweight_cache = cache
+        return cache[1]
 
 
 class QConv2d(_QuantMixin, nn.Conv2d):

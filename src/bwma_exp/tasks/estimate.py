@@ -24,10 +24,10 @@ def estimate(cfg: DictConfig) -> dict[str, Any]:
     out = run_dir()
     spec = build_spec(cfg)
     identity = run_identity(cfg, spec)
-    net, shape, ops = _model_for(*(OmegaConf.to_yaml(cfg[k], resolve=True)
+    net, shape, ops, layers = _model_for(*(OmegaConf.to_yaml(cfg[k], resolve=True)
                                    for k in ("model", "dataset", "quant")),
                                  spec.w_bits, spec.act_bits)
-    own, targets = estimate_hardware(cfg, net, shape)
+    own, targets = estimate_hardware(cfg, net, shape, layers)
     own = {**own, **{k: ops[k] for k in ("params", "bops", "flops", "ops")}}
     atomic_write_json(out / HARDWARE_FILE, own)
     summary = RunSummary(out, {"task": "estimate", **identity, "params": ops["params"], "ops": ops,
@@ -46,7 +46,7 @@ def estimate(cfg: DictConfig) -> dict[str, Any]:
 
 @lru_cache(maxsize=16)
 def _model_for(model_yaml: str, dataset_yaml: str, quant_yaml: str, w_bits: int, act_bits: int):
-    """A multirun over devices and crossbar sizes builds each model once per process."""
+    """A multirun over devices and crossbar sizes builds and traces each model once per process."""
     cfg = OmegaConf.create({"model": OmegaConf.create(model_yaml),
                             "dataset": OmegaConf.create(dataset_yaml),
                             "quant": OmegaConf.create(quant_yaml),
@@ -55,7 +55,8 @@ def _model_for(model_yaml: str, dataset_yaml: str, quant_yaml: str, w_bits: int,
     datamodule = build_datamodule(cfg)
     net = build_model(cfg, spec, datamodule)
     shape = input_shape(datamodule)
-    return net, shape, count_ops(net, shape)
+    from ..hardware import layer_table
+    return net, shape, count_ops(net, shape), layer_table(net, shape)
 
 
 def _one_line(identity: dict[str, Any], hw: dict[str, Any]) -> str:
