@@ -65,12 +65,14 @@ def hardware_targets(cfg: DictConfig) -> list[tuple[str, dict, int]]:
     return targets
 
 
-def estimate_hardware(cfg: DictConfig, model: nn.Module, shape: tuple[int, int, int]
+def estimate_hardware(cfg: DictConfig, model: nn.Module, shape: tuple[int, int, int],
+                      layers: list | None = None
                       ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """The run's own estimate and one per hardware target ("<device>/<size>")."""
+    """The run's own estimate and one per hardware target ("<device>/<size>"). ``layers``
+    (the model's layer table) may be passed in when the caller already traced the model."""
     from .hardware import HardwareConfig, estimate, layer_table
 
-    layers = layer_table(model, shape)
+    layers = layers if layers is not None else layer_table(model, shape)
     if not layers:
         raise ConfigError("model", cfg.model.name, "a model with at least one conv or linear layer")
     hw_section = OmegaConf.to_container(cfg.hardware, resolve=True)
@@ -104,3 +106,22 @@ def run_identity(cfg: DictConfig, spec: QuantSpec) -> dict[str, Any]:
 def _dataset_name(cfg: DictConfig) -> str:
     target = str(cfg.dataset.get("_target_", ""))
     return target.rsplit(".", 1)[-1].removesuffix("DataModule").lower() or "unknown"
+
+
+def attach_cim(cfg: DictConfig, model: nn.Module, shape: tuple[int, int, int],
+               force: bool = False) -> int:
+    """Compute every quantized layer on tiled crossbars when ``cim.tiled`` (or ``force``, used
+    by evaluation under device variation); mapped with the run's own device, crossbar_size and
+    ``hardware.mapping``, as the estimator maps them. Returns the number of tiled layers."""
+    from .cim.attach import attach_crossbars
+    from .cim.config import CIMConfig
+    from .hardware import HardwareConfig
+
+    cim = CIMConfig.from_dict(OmegaConf.to_container(cfg.get("cim") or {}, resolve=True),
+                              cfg.adc_bits)
+    if not (cim.tiled or force):
+        return 0
+    hw = HardwareConfig.from_dicts(OmegaConf.to_container(cfg.device, resolve=True),
+                                   OmegaConf.to_container(cfg.hardware, resolve=True),
+                                   int(cfg.crossbar_size), int(cfg.adc_bits))
+    return attach_crossbars(model, cim, hw, shape)
