@@ -37,3 +37,12 @@ def test_every_config_resolves(compose_cfg):
     cfg = compose_cfg("train", ["experiment=demo"])
     OmegaConf.resolve(cfg.hydra)  # ${now:...} and friends
     assert cfg.hydra.run.dir.startswith(cfg.paths.log_dir)
+
+
+def test_paper_experiments_compose(compose_cfg):
+    cfg = compose_cfg("train", ["experiment=table1_resnet18_cifar10"])
+    assert (cfg.model.name, cfg.w_bits, cfg.act_bits, cfg.model.bn_before_fc) == ("resnet18", 1, 4, True)
+    assert cfg.dataset._target_.endswith("Cifar10DataModule")
+    cfg = compose_cfg("train", ["experiment=act_bits_balance", "model=vgg8", "act_bits=6"])
+    assert (cfg.model.name, cfg.act_bits, cfg.adc_bits) == ("vgg8", 6, 6)
+    assert list(cfg.hardware.devices) == ["rram", "sram", "fefet"]
