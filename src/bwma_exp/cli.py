@@ -49,10 +49,19 @@ def fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
+def quiet_known_warnings() -> None:
+    """Warnings a user can do nothing about: in-memory datasets need no loader workers, and
+    Lightning 2.6 trips over a torch deprecation of its own."""
+    import warnings
+    warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+
+
 def precheck(argv: list[str], resumable: bool = False) -> None:
     """Checks the command line; for train.py also turns ``ckpt_path=last`` into a resume of that
     run (rewriting sys.argv before Hydra parses it)."""
     os.environ.setdefault("PROJECT_ROOT", str(REPO_ROOT))
+    quiet_known_warnings()
     try:
         check_group_overrides(argv)
         if resumable:
