@@ -7,9 +7,8 @@ adds the offsets (``grid.split_weight`` / ``grid.activation_grid``). With ``bit_
 input bit plane is read separately (the crossbar's 1-bit wordline drive), and the planes'
 ADC outputs are shifted and added; otherwise the multi-bit partial sum is read at once.
 
-All subarrays, bit planes and images run in one batched matmul over the unfolded input: the
-input planes are stacked along the batch, rows are gathered into a (subarrays × rows) block
-with a zero row for the short subarrays, so there is no Python loop over crossbars.
+All subarrays, bit planes and images run in one batched kernel (``partial_sums``): the input
+planes are stacked along the batch, so there is no Python loop over crossbars or planes.
 
 Gradients: straight-through. The weight gradient flows through s exactly; the input gradient
 of plane b is routed as ∂q_b/∂x = 1/(P·2^b·δ), which gives the ideal layer's input gradient
@@ -22,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..hardware.mapping import row_arrays
+from . import partial_sums
 from .adc import ADC
 from .grid import activation_grid, split_weight
 from .variation import ConductanceVariation
@@ -31,21 +31,13 @@ class Crossbar(nn.Module):
     def __init__(self, rows: int, subarray: int, mapping: str, kernel: tuple[int, int],
                  adc: ADC | None, bit_serial: bool) -> None:
         super().__init__()
-        c_in = rows // (kernel[0] * kernel[1])
-        arrays = row_arrays(c_in, kernel[0], kernel[1], subarray, mapping)
-        width = max(len(a) for a in arrays)
-        index = torch.full((len(arrays), width), rows, dtype=torch.long)  # `rows` = zero row
-        for i, a in enumerate(arrays):
-            index[i, :len(a)] = torch.tensor(a)
-        self.register_buffer("row_index", index, persistent=False)
+        # The partition itself, as the estimator counts it (the kernels below follow it).
+        self.arrays = len(row_arrays(rows // (kernel[0] * kernel[1]), kernel[0], kernel[1],
+                                     subarray, mapping))
         self.rows, self.subarray, self.mapping = rows, subarray, mapping
         self.adc = adc
         self.bit_serial = bit_serial
         self.variation = ConductanceVariation()
-
-    @property
-    def arrays(self) -> int:
-        return self.row_index.shape[0]
 
     def forward(self, layer: nn.Module, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         conv = w.dim() == 4
@@ -54,8 +46,7 @@ class Crossbar(nn.Module):
         grid = activation_grid(layer.act_quantizer, x)
         planes, scale, offset = _input_planes(x, grid, self.bit_serial)
         n = x.shape[0]
-        cols = _unfold(planes, layer) if conv else planes.reshape(planes.shape[0], -1, 1)
-        psum = self._partial_sums(cols, self.variation(s), groups)  # (P·N, g, A, O/g, L)
+        psum = self._partial_sums(layer, planes, self.variation(s), groups)  # (P·N, g, A, O/g, L)
         if self.adc is not None:
             psum = self.adc(psum)
         psum = psum.sum(dim=2).unflatten(0, (-1, n))                  # (P, N, g, O/g, L)
@@ -72,15 +63,15 @@ class Crossbar(nn.Module):
         h, wd = _out_size(layer, x)
         return out.reshape(n, -1, h, wd)
 
-    def _partial_sums(self, cols: torch.Tensor, s: torch.Tensor, groups: int) -> torch.Tensor:
-        pn, _, length = cols.shape
-        cols = cols.reshape(pn, groups, self.rows, length)
-        cols = torch.cat([cols, cols.new_zeros(pn, groups, 1, length)], dim=2)
-        cols = cols[:, :, self.row_index]                              # (P·N, g, A, S, L)
-        ws = s.reshape(groups, -1, self.rows)
-        ws = torch.cat([ws, ws.new_zeros(groups, ws.shape[1], 1)], dim=2)
-        ws = ws[:, :, self.row_index].transpose(1, 2)                  # (g, A, O/g, S)
-        return torch.matmul(ws.unsqueeze(0), cols)
+    def _partial_sums(self, layer: nn.Module, planes: torch.Tensor, s: torch.Tensor,
+                      groups: int) -> torch.Tensor:
+        if s.dim() == 2:  # linear: one column vector per image; K = 1 makes every mapping im2col
+            return partial_sums.im2col(planes.unsqueeze(-1), s, 1, self.subarray)
+        if self.mapping == "novel":
+            return partial_sums.novel(planes, s, layer, self.subarray)
+        if self.mapping == "channel_grouped":
+            return partial_sums.channel_grouped(planes, s, layer, self.subarray)
+        return partial_sums.im2col(_unfold(planes, layer), s, groups, self.subarray)
 
     def extra_repr(self) -> str:
         return (f"rows={self.rows}, subarray={self.subarray}, mapping={self.mapping}, "
