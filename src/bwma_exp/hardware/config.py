@@ -61,7 +61,7 @@ class HardwareConfig:
         _choice(hw, "clocking", ("synchronous", "asynchronous"))
         _choice(hw, "mode", ("layer_by_layer", "pipelined"))
         _choice(hw, "fp_layers", ("costed", "digital"))
-        _choice(hw, "mapping", ("auto", "novel", "im2col"))
+        _choice(hw, "mapping", ("auto", "novel", "im2col", "channel_grouped"))
         _choice(hw, "input_vectors", ("neurosim", "exact"))
         for key in ("input_density", "weight_on_fraction"):
             if key in hw:
