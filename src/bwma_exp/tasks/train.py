@@ -33,7 +33,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     net = build_model(cfg, spec, datamodule)
     shape = input_shape(datamodule)
     attach_cim(cfg, net, shape)  # cim.tiled: crossbar-tiled layers with ADC partial sums
-    attach_cim(cfg, net, shape)  # cim.tiled: crossbar-tiled layers with ADC partial sums
     # init_from starts a new run from another run's weights (ReActNet step 2 from step 1);
     # ckpt_path, by contrast, resumes a run (optimizer, epoch and RNG states too).
     init_from = None
