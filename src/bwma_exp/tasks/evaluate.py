@@ -8,7 +8,9 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from ..builders import build_datamodule, build_model, build_spec, input_shape
+from ..builders import attach_cim, build_datamodule, build_model, build_spec, input_shape
+from ..cim.config import CIMConfig
+from ..cim.evaluation import eval_cim_config, variation_accuracies
 from ..errors import ConfigError
 from ..module import CIMClassifier
 from ..summary import atomic_write_json
@@ -38,10 +40,13 @@ def load_run_config(run: Path) -> DictConfig:
     return OmegaConf.load(cfg_file)
 
 
-def load_module(ckpt: Path, train_cfg: DictConfig) -> tuple[CIMClassifier, Any]:
+def load_module(ckpt: Path, train_cfg: DictConfig, cim: CIMConfig) -> tuple[CIMClassifier, Any]:
     spec = build_spec(train_cfg)
     datamodule = build_datamodule(train_cfg)
     net = build_model(train_cfg, spec, datamodule)
+    # Tiled runs carry ADC ranges in their checkpoint; variation needs crossbars even on an
+    # untiled run (then with ideal ADCs). Attach before loading so strict loading matches.
+    attach_cim(train_cfg, net, input_shape(datamodule), force=cim.variation_sigma > 0)
     module = CIMClassifier(net, datamodule.num_classes, optimizer=torch.optim.SGD)
     state = torch.load(ckpt, map_location="cpu", weights_only=False)
     module.load_state_dict(state["state_dict"], strict=True)
@@ -56,15 +61,29 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     if cfg.get("batch_size"):
         train_cfg.dataset.batch_size = int(cfg.batch_size)
     pl.seed_everything(int(cfg.seed), verbose=False)
-    module, datamodule = load_module(ckpt, train_cfg)
+    cim = eval_cim_config(cfg, train_cfg)
+    if not train_cfg.get("cim", {}).get("tiled", False):
+        train_cfg.cim = {**OmegaConf.to_container(train_cfg.get("cim") or {}), "adc": False}
+    module, datamodule = load_module(ckpt, train_cfg, cim)
     trainer = pl.Trainer(accelerator=cfg.accelerator, devices=1, logger=False,
                          enable_checkpointing=False, enable_model_summary=False)
     run_eval = trainer.test if cfg.split == "test" else trainer.validate
-    metrics = run_eval(module, datamodule=datamodule, verbose=False)[0]
-    acc = float(metrics[f"{cfg.split}/acc"])
+
+    def accuracy() -> float:
+        return float(run_eval(module, datamodule=datamodule, verbose=False)[0][f"{cfg.split}/acc"])
+
+    variation = (variation_accuracies(module.net, cim, accuracy) if cim.variation_sigma > 0
+                 else None)
+    acc = variation["acc_mean"] if variation else accuracy()
     result = {"ckpt_path": str(ckpt), "split": cfg.split, "acc": acc,
               "model": train_cfg.model.name, "quant": train_cfg.quant.method,
-              "input_shape": list(input_shape(datamodule))}
+              "input_shape": list(input_shape(datamodule)),
+              **({"variation": variation} if variation else {})}
     atomic_write_json(run_dir() / "eval.json", result)
-    print_result_table(f"{cfg.split} accuracy of {ckpt}", [(f"{cfg.split} accuracy", fmt_pct(acc))])
+    rows = [(f"{cfg.split} accuracy", fmt_pct(acc))]
+    if variation:
+        rows = [(f"{cfg.split} accuracy (σ={cim.variation_sigma}, {cim.variation_kind}, "
+                 f"{cim.variation_samples} chips)",
+                 f"{fmt_pct(variation['acc_mean'])} ± {100 * variation['acc_std']:.2f}")]
+    print_result_table(f"{cfg.split} accuracy of {ckpt}", rows)
     return result
