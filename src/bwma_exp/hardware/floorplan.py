@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bwma_exp.errors import ConfigError
+from bwma_exp.hardware.mapping import padded_rows
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def most_common_kernel_area(layers: tuple[MatrixLayer, ...]) -> int:
 def choose_novel(layers: tuple[MatrixLayer, ...], subarray: int, mapping: str) -> tuple[bool, ...]:
     """Which layers use the K×K mapping: ``auto`` is NeuroSim's rule, ``im2col`` none,
     ``novel`` every conv whose K² equals the NM tiles' PE count."""
-    if mapping == "im2col":
+    if mapping in ("im2col", "channel_grouped"):
         return tuple(False for _ in layers)
     kernel_area = most_common_kernel_area(layers)
     marks = []
@@ -123,7 +124,9 @@ def plan_chip(layers: tuple[MatrixLayer, ...], subarray: int, mapping: str) -> F
     s = subarray
     novel = choose_novel(layers, s, mapping)
     k2 = most_common_kernel_area(layers) if any(novel) else 0
-    rows = [lay.c_in * lay.k_h * lay.k_w for lay in layers]
+    # channel_grouped (ColumnQuant): whole K×K kernels per subarray, spare rows left empty.
+    rows = [padded_rows(lay.c_in, lay.k_h, lay.k_w, s) if mapping == "channel_grouped"
+            else lay.c_in * lay.k_h * lay.k_w for lay in layers]
     nm_rows = [lay.c_in for lay in layers]
     cols = [lay.c_out * lay.cells_per_weight for lay in layers]
     mult = [lay.groups for lay in layers]
