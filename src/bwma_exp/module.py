@@ -65,7 +65,7 @@ class CIMClassifier(pl.LightningModule):
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         x, y = batch
         logits = self(x)
-        loss = self.training_loss(logits, x, y)
+        loss = self.training_loss(logits, x, y) + self.regularization_loss()
         if not torch.isfinite(loss):
             raise NonFiniteLossError(
                 f"loss became {loss.item()} at epoch {self.current_epoch}, step {self.global_step}; "
@@ -74,6 +74,12 @@ class CIMClassifier(pl.LightningModule):
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True)
         self.log("train/acc", self.train_acc, on_step=False, on_epoch=True)
         return loss
+
+    def regularization_loss(self) -> torch.Tensor | float:
+        """Sum of the quantizers' own loss terms of this forward (quant=cimq's bit sparsity)."""
+        terms = [m.regularization_loss() for m in self.net.modules()
+                 if callable(getattr(m, "regularization_loss", None))]
+        return sum(t for t in terms if t is not None)
 
     def training_loss(self, logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Cross-entropy; with a teacher ``alpha * KD + (1 - alpha) * CE`` (alpha 1: KD only)."""

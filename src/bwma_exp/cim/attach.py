@@ -13,7 +13,7 @@ from torch import nn
 
 from ..hardware import HardwareConfig, layer_table
 from ..hardware.layers_prep import prepare
-from ..hardware.mapping import layer_mappings
+from ..hardware.mapping import layer_mappings, row_arrays
 from ..quant.layers import QConv2d, QLinear
 from .adc import ADC
 from .config import CIMConfig
@@ -39,11 +39,29 @@ def attach_crossbars(model: nn.Module, cim: CIMConfig, hw: HardwareConfig,
             rows = layer.in_channels // layer.groups * kernel[0] * kernel[1]
         else:
             kernel, rows = (1, 1), layer.in_features
-        adc = ADC(cim.adc_bits, cim.adc_range, cim.adc_sigmas, cim.adc_momentum) if cim.adc else None
-        layer.cim = Crossbar(rows, hw.crossbar_size, mappings.get(name, "im2col"), kernel, adc,
-                             cim.bit_serial)
+        mapping = mappings.get(name, "im2col")
+        adc = _method_adc(layer, cim, rows, kernel, hw.crossbar_size, mapping)
+        if not cim.adc:
+            adc = None
+        elif adc is None:
+            adc = ADC(cim.adc_bits, cim.adc_range, cim.adc_sigmas, cim.adc_momentum)
+        layer.cim = Crossbar(rows, hw.crossbar_size, mapping, kernel, adc, cim.bit_serial)
         count += 1
     return count
+
+
+def _method_adc(layer: nn.Module, cim: CIMConfig, rows: int, kernel: tuple[int, int],
+                subarray: int, mapping: str) -> nn.Module | None:
+    """Methods whose weight scales follow the arrays (columnquant, cimq) get the partition via
+    ``set_arrays`` and may bring their own ADC (``cim_adc``); None: the default ADC."""
+    quantizer = layer.weight_quantizer
+    if not callable(getattr(quantizer, "set_arrays", None)):
+        return None
+    groups = layer.groups if isinstance(layer, QConv2d) else 1
+    arrays = row_arrays(rows // (kernel[0] * kernel[1]), kernel[0], kernel[1], subarray, mapping)
+    quantizer.set_arrays(arrays, groups)
+    out = layer.weight.shape[0]
+    return quantizer.cim_adc(cim, (groups, len(arrays), out // groups))
 
 
 def sample_variation(model: nn.Module, sigma: float, kind: str, seed: int) -> None:

@@ -1,0 +1,151 @@
+"""``quant=cimq`` (Bai et al., IEEE TCAD 2024; no public code, built from the abstract):
+
+- (a) Bit-level-sparsity-induced activations: unsigned uniform codes
+  ``q = round(clamp(x/s, 0, 2^b − 1))`` with a learnable step s (LSQ gradient, started from
+  the first training batch), plus a regulariser on the expected number of 1-bits of the codes,
+  weighted by ``quant.options.bit_sparsity_lambda`` and added to the training loss (the
+  LightningModule sums every module's ``regularization_loss()``). With v = clamp(x/s, 0, Qp),
+  n = floor(v), f = v − n, the expected popcount under stochastic rounding is
+  ``(1 − f)·popcount(n) + f·popcount(n + 1)``: exact at integer codes, piecewise linear
+  (differentiable almost everywhere) in between. A layer's term is its mean over elements,
+  so λ does not depend on batch or feature-map size; fewer 1-bits means fewer active
+  wordline pulses in bit-serial CIM (less dynamic energy).
+- (b) Array-wise weight granularity: signed uniform weights with one learnable step per
+  crossbar array (all its columns share it) when ``cim.tiled``, one per layer otherwise
+  (``columnquant.ArrayWeightQuantizer(per_column=False)``).
+- (c) Partial sums through an ADC with a reparametrized clip: the range is symmetric [−c, c]
+  with ``c = softplus(θ)·c0``; c0 (a buffer) is the first training batch's
+  max(|mean − 3σ|, |mean + 3σ|) of the layer's partial sums and θ starts at
+  softplus⁻¹(1) = log(e − 1), so c starts at c0. Softplus keeps c > 0 and the gradient on θ
+  is relative to the partial sums' own scale, so one learning rate suits every layer. The
+  grid has 2^adc_bits levels ``−c + k·2c/(2^b − 1)``; θ gets the straight-through gradient
+  of clamp and grid (as LSQ's step does).
+
+Needs ``w_bits >= 2`` (signed 1-bit grids are empty).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .columnquant import ArrayWeightQuantizer, check_bits
+from .lsq import RoundSTE, ScaleGrad, initial_step, unsigned_range
+from .options import Option, read_options
+from .spec import QuantSpec, register_method
+
+OPTIONS = {
+    "bit_sparsity_lambda": Option(1e-3, "a number >= 0",
+                                  lambda x: isinstance(x, (int, float)) and not isinstance(x, bool)
+                                  and x >= 0),
+}
+
+
+def popcount(codes: torch.Tensor, bits: int) -> torch.Tensor:
+    """Number of 1-bits of non-negative integer codes (any integer dtype), as float."""
+    codes = codes.to(torch.int64)
+    return sum(((codes >> k) & 1) for k in range(bits)).to(torch.get_default_dtype())
+
+
+def expected_bit_count(v: torch.Tensor, bits: int) -> torch.Tensor:
+    """Expected popcount of stochastically rounded v in [0, 2^b − 1], elementwise."""
+    n = torch.floor(v.detach()).clamp_max(2 ** bits - 2)   # v = Qp interpolates to itself
+    f = v - n
+    return (1 - f) * popcount(n, bits).to(v.dtype) + f * popcount(n + 1, bits).to(v.dtype)
+
+
+class BitSparseActQuantizer(nn.Module):
+    def __init__(self, bits: int, bit_sparsity_lambda: float) -> None:
+        super().__init__()
+        self.bits = int(bits)
+        self.qn, self.qp = unsigned_range(self.bits)
+        self.bit_sparsity_lambda = float(bit_sparsity_lambda)
+        self.step = nn.Parameter(torch.tensor(1.0))
+        self.register_buffer("initialized", torch.tensor(False))
+        self._regularizer: torch.Tensor | None = None
+        self._last_step: torch.Tensor | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if bool(self.initialized):
+            step = self.step
+        else:
+            step = initial_step(x, self.qp).clamp_min(1e-8)
+            if self.training:
+                with torch.no_grad():
+                    self.step.copy_(step)
+                    self.initialized.fill_(True)
+                step = self.step
+        features = x[0].numel() if x.dim() > 1 else x.numel()
+        step = ScaleGrad.apply(step, 1 / math.sqrt(features * self.qp))
+        v = torch.clamp(x / step, 0, self.qp)
+        self._last_step = step.detach()
+        if self.training and self.bit_sparsity_lambda > 0:
+            self._regularizer = self.bit_sparsity_lambda * expected_bit_count(v, self.bits).mean()
+        return RoundSTE.apply(v) * step
+
+    def regularization_loss(self) -> torch.Tensor | None:
+        """The last training forward's λ·(mean expected 1-bits per code); read once."""
+        value, self._regularizer = self._regularizer, None
+        return value
+
+    def cim_grid(self, x: torch.Tensor):
+        step = self._last_step if self._last_step is not None else self.step.detach()
+        return x.new_zeros(()), step.to(x.dtype), self.bits
+
+    def extra_repr(self) -> str:
+        return f"bits={self.bits}, bit_sparsity_lambda={self.bit_sparsity_lambda}"
+
+
+class ReparamClipADC(nn.Module):
+    """Symmetric ADC on [−c, c], c = softplus(θ)·c0 (see the module docstring)."""
+
+    def __init__(self, bits: int, sigmas: float = 3.0) -> None:
+        super().__init__()
+        self.bits, self.levels, self.sigmas = int(bits), 2 ** int(bits), float(sigmas)
+        self.theta = nn.Parameter(torch.tensor(math.log(math.e - 1)))
+        self.register_buffer("c0", torch.tensor(1.0))
+        self.register_buffer("initialized", torch.tensor(False))
+
+    @torch.no_grad()
+    def _batch_clip(self, p: torch.Tensor) -> torch.Tensor:
+        p = p.reshape(-1)[::max(1, p.numel() // (1 << 18))]
+        std, mean = torch.std_mean(p)
+        return torch.maximum((mean - self.sigmas * std).abs(), (mean + self.sigmas * std).abs())
+
+    def clip(self, p: torch.Tensor | None = None) -> torch.Tensor:
+        if not bool(self.initialized) and p is not None:
+            c0 = self._batch_clip(p).clamp_min(1e-8)
+            if not self.training:  # eval before training: this batch's range, nothing stored
+                return F.softplus(self.theta) * c0
+            self.c0.copy_(c0)
+            self.initialized.fill_(True)
+        return F.softplus(self.theta) * self.c0
+
+    def forward(self, p: torch.Tensor) -> torch.Tensor:
+        c = self.clip(p)
+        step = 2 * c / (self.levels - 1)
+        v = (torch.minimum(torch.maximum(p, -c), c) + c) / step
+        return -c + step * (v + (torch.round(v) - v).detach())
+
+    def extra_repr(self) -> str:
+        return f"bits={self.bits}, clip=softplus(theta)*c0"
+
+
+class CIMQWeightQuantizer(ArrayWeightQuantizer):
+    """Array-wise weights whose crossbars read partial sums through ``ReparamClipADC``."""
+
+    def __init__(self, bits: int) -> None:
+        super().__init__(bits, 1, per_column=False)
+
+    def cim_adc(self, cim, columns: tuple[int, int, int]) -> ReparamClipADC:
+        return ReparamClipADC(cim.adc_bits, cim.adc_sigmas)
+
+
+@register_method("cimq")
+def cimq_quantizers(spec: QuantSpec, kind: str, out_channels: int):
+    check_bits("cimq", spec)
+    opts = read_options("cimq", spec.options, OPTIONS)
+    return (CIMQWeightQuantizer(int(spec.w_bits)),
+            BitSparseActQuantizer(int(spec.act_bits), opts["bit_sparsity_lambda"]))

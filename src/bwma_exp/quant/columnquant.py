@@ -1,0 +1,164 @@
+"""``quant=columnquant`` (Kim et al. 2025, jiyoonkm/ColumnQuant): weights and partial sums
+quantized at the same, column-wise granularity.
+
+- Weights: signed uniform ``w_bits`` levels ``round(clamp(w/s, -2^(b-1), 2^(b-1)-1))·s`` with
+  one learnable step s per output channel per array (an array = one subarray's rows of the
+  row partition ``hardware.mapping`` shares with the estimator; ColumnQuant's own tiling is
+  ``hardware.mapping=channel_grouped``). Untiled, each output channel is one array. The step
+  has LSQ's gradient (``lsq.py``), scaled by ``1/sqrt(rows_per_array·Qp)``, and starts at
+  ``2·mean|w|/sqrt(Qp)`` of its own rows.
+- Activations: DoReFa ``round(clamp(x, 0, 1)·(2^b − 1))/(2^b − 1)``, straight-through inside
+  [0, 1], zero gradient outside.
+- Partial sums (``cim.tiled=true``): one ADC range per crossbar column (per output channel per
+  array), ``cim.adc_range`` (default ``sigma``: mean ± ``cim.adc_sigmas``·σ, k = 3) computed
+  per column instead of per layer.
+
+Multi-bit weights are bit-split as the hardware model counts them: ``ceil(w_bits/cell_bits)``
+cells per weight (1-bit cells: w_bits cells), whose columns are shifted and added before the
+ADC; the crossbar forward reads the combined multi-bit column, so the ADC sees the same
+partial sum the shift-and-add produces.
+
+Needs ``w_bits >= 2`` (a signed 1-bit grid is empty: Qp = 0; binary weights are quant=bwma).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..cim.adc import ADC
+from ..errors import ConfigError
+from .lsq import RoundSTE, ScaleGrad, signed_range
+from .options import read_options
+from .spec import QuantSpec, register_method
+
+MAX_BITS = 16
+
+
+def check_bits(method: str, spec: QuantSpec) -> None:
+    if not 2 <= int(spec.w_bits) <= MAX_BITS:
+        raise ConfigError("w_bits", spec.w_bits, f"2 to {MAX_BITS} for quant={method}",
+                          hint="signed 1-bit weights have no levels; use quant=bwma.")
+    if not 1 <= int(spec.act_bits) <= MAX_BITS:
+        raise ConfigError("act_bits", spec.act_bits, f"1 to {MAX_BITS} for quant={method}")
+
+
+class ArrayWeightQuantizer(nn.Module):
+    """Signed uniform weights with one learnable step per (row of ``step``, array).
+
+    ``per_column=True``: ``step`` is (O, A), one per output channel and array (ColumnQuant).
+    ``per_column=False``: ``step`` is (G, A), one per conv group and array, shared by all the
+    array's columns (CIMQ's array-wise granularity). A = 1 until ``set_arrays`` gives the
+    crossbar partition (called by ``cim.attach`` before training or checkpoint loading).
+    """
+
+    def __init__(self, bits: int, out_channels: int, per_column: bool) -> None:
+        super().__init__()
+        self.bits, self.per_column = int(bits), per_column
+        self.qn, self.qp = signed_range(self.bits)
+        self.step = nn.Parameter(torch.ones(out_channels if per_column else 1, 1))
+        # row of the flattened (C_in/g·K_h·K_w) weight -> its array; empty: one array
+        self.register_buffer("row_array", torch.zeros(0, dtype=torch.long))
+        self.register_buffer("initialized", torch.tensor(False))
+
+    def set_arrays(self, arrays: list[list[int]], groups: int = 1) -> None:
+        index = torch.empty(sum(len(a) for a in arrays), dtype=torch.long)
+        for a, rows in enumerate(arrays):
+            index[rows] = a
+        self.row_array = index.to(self.step.device)
+        self.step = nn.Parameter(self.step.new_ones(self.step.shape[0] if self.per_column
+                                                    else groups, len(arrays)))
+        self.initialized.fill_(False)
+
+    def _index(self, rows: int, device: torch.device) -> torch.Tensor:
+        if self.row_array.numel() == 0:
+            return torch.zeros(rows, dtype=torch.long, device=device)
+        if self.row_array.numel() != rows:
+            raise ValueError(f"weight has {rows} rows, the array partition {self.row_array.numel()}")
+        return self.row_array
+
+    @torch.no_grad()
+    def _initial_step(self, flat: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        arrays = self.step.shape[1]
+        sums = flat.new_zeros(flat.shape[0], arrays).index_add_(1, index, flat.abs())
+        counts = torch.bincount(index, minlength=arrays).to(flat.dtype)
+        sums = sums.reshape(self.step.shape[0], -1, arrays).sum(1)
+        counts = counts * (flat.shape[0] // self.step.shape[0])
+        return 2 * (sums / counts.clamp_min(1)) / math.sqrt(self.qp)
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        flat = w.reshape(w.shape[0], -1)
+        index = self._index(flat.shape[1], w.device)
+        if not bool(self.initialized):
+            with torch.no_grad():
+                self.step.copy_(self._initial_step(flat, index).clamp_min(1e-8))
+                self.initialized.fill_(True)
+        per_scale = flat.numel() / self.step.numel()
+        step = ScaleGrad.apply(self.step, 1 / math.sqrt(per_scale * self.qp))
+        step = step.repeat_interleave(flat.shape[0] // step.shape[0], dim=0)[:, index]  # (O, R)
+        q = RoundSTE.apply(torch.clamp(flat / step, -self.qn, self.qp)) * step
+        return q.reshape_as(w)
+
+    def cim_adc(self, cim, columns: tuple[int, int, int]) -> ADC:
+        """Column-wise ADC ranges when ``per_column`` (ColumnQuant); None: the default ADC."""
+        if not self.per_column:
+            return None
+        return ColumnADC(columns, cim.adc_bits, cim.adc_range, cim.adc_sigmas, cim.adc_momentum)
+
+    def extra_repr(self) -> str:
+        return f"bits={self.bits}, per_column={self.per_column}, steps={tuple(self.step.shape)}"
+
+
+class ColumnADC(ADC):
+    """``cim.adc.ADC`` with one range per crossbar column: lo/hi have shape (g, A, O/g, 1),
+    broadcast against partial sums (M, g, A, O/g, L); statistics over images and positions."""
+
+    def __init__(self, columns: tuple[int, int, int], bits: int, range_mode: str = "sigma",
+                 sigmas: float = 3.0, momentum: float = 0.1) -> None:
+        super().__init__(bits, range_mode, sigmas, momentum)
+        shape = tuple(columns) + (1,)
+        for name, value in (("lo", -1.0), ("hi", 1.0)):
+            delattr(self, name)
+            tensor = torch.full(shape, value)
+            if range_mode == "learnable":
+                setattr(self, name, nn.Parameter(tensor))
+            else:
+                self.register_buffer(name, tensor)
+
+    @torch.no_grad()
+    def _batch_range(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        cols = p.movedim(0, -2).flatten(-2)                          # (g, A, O/g, M·L)
+        cols = cols[..., ::max(1, p.numel() // (1 << 18))]
+        mn, mx = torch.aminmax(cols, dim=-1, keepdim=True)
+        if self.range_mode == "minmax":
+            return mn, mx
+        std, mean = torch.std_mean(cols, dim=-1, keepdim=True)
+        std = torch.nan_to_num(std)  # a single sample per column has no spread
+        return torch.maximum(mean - self.sigmas * std, mn), torch.minimum(mean + self.sigmas * std, mx)
+
+
+class DoReFaActQuantizer(nn.Module):
+    """``round(clamp(x, 0, 1)·n)/n``, n = 2^b − 1, straight-through inside [0, 1]."""
+
+    def __init__(self, bits: int) -> None:
+        super().__init__()
+        self.bits, self.n = int(bits), 2 ** int(bits) - 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return RoundSTE.apply(torch.clamp(x, 0, 1) * self.n) / self.n
+
+    def cim_grid(self, x: torch.Tensor):
+        """(a_min, δ, bits) of the fixed grid {k/n} for the crossbar's bit planes."""
+        return x.new_tensor(0.0), x.new_tensor(1.0 / self.n), self.bits
+
+    def extra_repr(self) -> str:
+        return f"bits={self.bits}"
+
+
+@register_method("columnquant")
+def columnquant_quantizers(spec: QuantSpec, kind: str, out_channels: int):
+    check_bits("columnquant", spec)
+    read_options("columnquant", spec.options, {})
+    return (ArrayWeightQuantizer(int(spec.w_bits), out_channels, per_column=True),
+            DoReFaActQuantizer(int(spec.act_bits)))
