@@ -147,3 +147,20 @@ def test_columnquant_one_bit_weights_is_one_line_error(tmp_path):
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "Traceback" not in done.stderr
     assert "w_bits=1" in last and "quant=columnquant" in last
+
+
+@pytest.mark.parametrize("method", ["columnquant", "cimq"])
+def test_untiled_checkpoint_loads_into_tiled_layer_with_the_same_weights(method):
+    # eval.py tiles any run to sample device variation; an untiled step holds for every array
+    torch.manual_seed(0)
+    spec = QuantSpec(method, w_bits=4, act_bits=3)
+    plain = spec.conv2d(8, 4, 3, padding=1)
+    plain.weight_quantizer(plain.weight)
+    tiled = spec.conv2d(8, 4, 3, padding=1)
+    attach_crossbars(nn.Sequential(tiled), CIMConfig(tiled=True, adc=False, adc_bits=3),
+                     hardware("im2col", 32), (8, 6, 6))
+    tiled.load_state_dict(plain.state_dict(), strict=True)
+    assert tiled.weight_quantizer.step.shape[1] == 3
+    assert tiled.weight_quantizer.row_array.numel() == 72
+    torch.testing.assert_close(tiled.weight_quantizer(tiled.weight),
+                               plain.weight_quantizer(plain.weight))

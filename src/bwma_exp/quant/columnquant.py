@@ -71,6 +71,17 @@ class ArrayWeightQuantizer(nn.Module):
                                                     else groups, len(arrays)))
         self.initialized.fill_(False)
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # An untiled checkpoint (one array) loaded into a tiled layer (eval.py under device
+        # variation tiles any run): its step holds for every array of the partition.
+        key, index_key = prefix + "step", prefix + "row_array"
+        stored = state_dict.get(key)
+        if stored is not None and stored.shape[1] == 1 and self.step.shape[1] > 1 \
+                and state_dict.get(index_key, self.row_array).numel() == 0:
+            state_dict[key] = stored.expand(self.step.shape[0], self.step.shape[1]).clone()
+            state_dict[index_key] = self.row_array
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def _index(self, rows: int, device: torch.device) -> torch.Tensor:
         if self.row_array.numel() == 0:
             return torch.zeros(rows, dtype=torch.long, device=device)
