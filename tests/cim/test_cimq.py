@@ -5,6 +5,7 @@ import math
 
 import pytest
 import torch
+from test_columnquant import hardware
 from torch import nn
 
 from bwma_exp.cim.attach import attach_crossbars
@@ -14,7 +15,6 @@ from bwma_exp.module import CIMClassifier
 from bwma_exp.quant import QuantSpec
 from bwma_exp.quant.cimq import BitSparseActQuantizer, ReparamClipADC, expected_bit_count
 from cli_helpers import TINY, run_entry
-from test_columnquant import hardware
 
 
 def _act(bits: int, lam: float, step: float) -> BitSparseActQuantizer:
@@ -120,9 +120,9 @@ def test_untiled_weights_have_one_step_per_layer_tiled_one_per_array():
         assert w[:, rows].unique().numel() <= 8
 
 
-@pytest.mark.parametrize("spec", [dict(w_bits=1, act_bits=4),
-                                  dict(w_bits=4, act_bits=4,
-                                       options={"bit_sparsity_lambda": -1})])
+@pytest.mark.parametrize("spec", [{"w_bits": 1, "act_bits": 4},
+                                  {"w_bits": 4, "act_bits": 4,
+                                       "options": {"bit_sparsity_lambda": -1}}])
 def test_bad_cimq_settings_are_rejected(spec):
     with pytest.raises(ConfigError):
         QuantSpec("cimq", **spec).conv2d(4, 4, 3)

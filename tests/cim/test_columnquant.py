@@ -10,12 +10,10 @@ from torch import nn
 
 from bwma_exp.cim.attach import attach_crossbars
 from bwma_exp.cim.config import CIMConfig
-from bwma_exp.cim.crossbar import Crossbar
 from bwma_exp.errors import ConfigError
 from bwma_exp.hardware import HardwareConfig
 from bwma_exp.quant import QuantSpec
 from bwma_exp.quant.columnquant import ArrayWeightQuantizer, ColumnADC, DoReFaActQuantizer
-
 from cli_helpers import CONFIGS, TINY, run_entry
 
 
@@ -55,7 +53,7 @@ def test_weight_and_step_gradients_are_lsq():
 def test_each_column_of_each_array_has_at_most_two_to_the_bits_levels(bits):
     torch.manual_seed(0)
     q = ArrayWeightQuantizer(bits, 4, per_column=True)
-    q.set_arrays([list(range(0, 50)), list(range(50, 72))])
+    q.set_arrays([list(range(50)), list(range(50, 72))])
     out = q(torch.randn(4, 8, 3, 3)).reshape(4, 72)
     for o in range(4):
         for rows in (slice(0, 50), slice(50, 72)):
