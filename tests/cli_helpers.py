@@ -16,6 +16,7 @@ TINY = ["debug=fast", "dataset.batch_size=16"]
 def run_entry(script: str, *args: str, timeout: int = 300, env: dict | None = None
               ) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true",
+                "BWMA_EXP_COMPILE": os.environ.get("BWMA_EXP_COMPILE", "0"),
                 "PYTHONWARNINGS": "ignore", **(env or {})}
     return subprocess.run([sys.executable, str(REPO / script), *args], cwd=REPO, env=full_env,
                           capture_output=True, text=True, timeout=timeout)

@@ -1,11 +1,17 @@
 """Shared fixture: compose configs exactly as the CLI does."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
 from cli_helpers import CONFIGS
+
+# Short test runs never earn back torch.compile's start-up; tests that compare the compiled
+# path set kernels="compiled" explicitly, which this does not affect.
+os.environ.setdefault("BWMA_EXP_COMPILE", "0")
 
 
 @pytest.fixture

@@ -16,6 +16,9 @@ Modes (option ``quant.options.kernels``):
 - ``eager``: never compile.
 - ``compiled``: always compile, and let a failure raise (tests use it to check both paths agree).
 
+The environment variable ``BWMA_EXP_COMPILE=0`` turns ``auto`` into ``eager`` for a whole
+process tree (the test suite sets it: many short runs would each pay the compile).
+
 The compiled and the eager function are the same Python function, so they agree bit for bit.
 """
 from __future__ import annotations
