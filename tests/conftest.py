@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
@@ -12,6 +13,10 @@ from cli_helpers import CONFIGS
 # Short test runs never earn back torch.compile's start-up; tests that compare the compiled
 # path set kernels="compiled" explicitly, which this does not affect.
 os.environ.setdefault("BWMA_EXP_COMPILE", "0")
+# `make test` runs two pytest workers on two cores: one thread per process (workers and the
+# entry points they start) avoids OpenMP oversubscription, which slows everything several-fold.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 
 @pytest.fixture
