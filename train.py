@@ -5,7 +5,7 @@ from bwma_exp.cli import JobRunner, precheck
 
 precheck(sys.argv[1:], resumable=True)
 
-import hydra  # noqa: E402  (after precheck: a bad group option fails before Hydra starts)
+import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
 from bwma_exp.validation import validate_common  # noqa: E402

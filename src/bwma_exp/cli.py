@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import ConfigError, DataUnavailableError
 
@@ -92,7 +93,7 @@ class JobRunner:
         except KeyboardInterrupt:
             self._mark_failed(run_dir, "interrupted")
             raise
-        except Exception as err:  # noqa: BLE001  (recorded, then re-raised outside sweeps)
+        except Exception as err:
             message = one_line(err)
             if not multirun and not _is_known_runtime_error(err):
                 self._mark_failed(run_dir, message)
@@ -106,12 +107,12 @@ class JobRunner:
         self.failures.append(message)
         where = f" ({run_dir})" if multirun else ""
         print(f"error: {message}{where}", file=sys.stderr)
-        return None
 
     @staticmethod
     def _mark_failed(run_dir: Path, message: str) -> None:
-        from .summary import SUMMARY_FILE, RunSummary
         import json
+
+        from .summary import SUMMARY_FILE, RunSummary
 
         path = run_dir / SUMMARY_FILE
         data = json.loads(path.read_text()) if path.exists() else {}

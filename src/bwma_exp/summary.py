@@ -59,7 +59,7 @@ class RunSummary:
         self.write()
 
     @classmethod
-    def resume(cls, run_dir: Path, initial: dict[str, Any]) -> "RunSummary":
+    def resume(cls, run_dir: Path, initial: dict[str, Any]) -> RunSummary:
         """Continue an existing run's summary (resumed training keeps what it had measured)."""
         path = Path(run_dir) / SUMMARY_FILE
         self = cls.__new__(cls)

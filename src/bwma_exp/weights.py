@@ -40,7 +40,7 @@ def read_state_dict(key: str, path: Path) -> dict[str, torch.Tensor]:
     try:
         # Our checkpoints hold only tensors and plain types (see RNGStateCallback).
         blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001  (any unreadable file is the user's to fix)
+    except Exception as err:
         raise ConfigError(key, str(path), ALLOWED,
                           hint=f"Reading it failed: {type(err).__name__}: {err}".split("\n")[0])
     if isinstance(blob, Mapping) and "state_dict" in blob:

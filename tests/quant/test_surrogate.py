@@ -11,7 +11,10 @@ def test_g_matches_eq7_including_the_negative_lobe():
 
 def test_G_matches_eq8_and_saturates_at_plus_minus_one():
     x = torch.tensor([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0])
-    inner = lambda v: -2 / 3 * v ** 3 + 5 / 3 * v
+
+    def inner(v):
+        return -2 / 3 * v ** 3 + 5 / 3 * v
+
     expected = torch.tensor([-1.0, inner(-1.0), inner(-0.5), 0.0, inner(0.5), inner(1.0), 1.0])
     torch.testing.assert_close(G(x), expected, rtol=0, atol=1e-7)
 

@@ -1,7 +1,7 @@
 """Model registry: ``build_model(name, spec, ...)`` is the only way the pipeline makes a model."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from torch import nn
 

@@ -10,8 +10,15 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.table import Table
 
-from ..builders import (build_datamodule, build_model, build_spec, count_ops, estimate_hardware,
-                        input_shape, run_identity)
+from ..builders import (
+    build_datamodule,
+    build_model,
+    build_spec,
+    count_ops,
+    estimate_hardware,
+    input_shape,
+    run_identity,
+)
 from ..summary import RunSummary, atomic_write_json
 from ..validation import validate_common
 from .common import overrides, run_dir

@@ -9,8 +9,15 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities import rank_zero_only
 
-from ..builders import (attach_cim, build_datamodule, build_model, build_spec, count_ops,
-                        input_shape, run_identity)
+from ..builders import (
+    attach_cim,
+    build_datamodule,
+    build_model,
+    build_spec,
+    count_ops,
+    input_shape,
+    run_identity,
+)
 from ..callbacks import HardwareEstimateCallback, RNGStateCallback, SummaryCallback
 from ..distill import build_teacher, distill_options
 from ..errors import ConfigError
