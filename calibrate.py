@@ -1,0 +1,27 @@
+"""Post-training quantization: `python calibrate.py ckpt_path=<run folder> quant=cimq` (see tasks/calibrate.py)."""
+import sys
+
+from bwma_exp.cli import JobRunner, precheck
+
+precheck(sys.argv[1:])
+
+import hydra
+from omegaconf import DictConfig
+
+runner = JobRunner()
+
+
+@hydra.main(version_base="1.3", config_path="configs", config_name="calibrate")
+def main(cfg: DictConfig) -> None:
+    runner(_calibrate, cfg)
+
+
+def _calibrate(cfg: DictConfig):
+    from bwma_exp.tasks.calibrate import calibrate
+
+    return calibrate(cfg)
+
+
+if __name__ == "__main__":
+    main()
+    runner.exit()
