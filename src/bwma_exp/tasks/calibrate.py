@@ -9,7 +9,8 @@ mean squared error between its output and the reference layer's output on the re
 layer's own input. In every step each activation element keeps its full-precision value with
 probability ``calibration.drop_prob`` instead of its quantized one (QDrop's dropping; 0 turns
 it off), which keeps the fitted steps from overfitting the few calibration images.
-Calibration runs untiled (partial sums at infinite resolution).
+Calibration runs untiled (partial sums at infinite resolution); tiled runs are refused, as
+their per-array steps do not fit the untiled layers.
 
 Writes ``checkpoints/calibrated.ckpt`` (the state dict and the composed train config of the
 calibrated network) and ``calibrate.json`` (test accuracy before and after) in its run folder.
@@ -155,6 +156,9 @@ def calibrate(cfg: DictConfig) -> dict[str, Any]:
     train_cfg = load_run_config(run)
     if train_cfg.quant.method not in ("fp",) + METHODS:
         raise ConfigError("ckpt_path", str(ckpt), "a run trained with quant=fp or quant=cimq")
+    if (train_cfg.get("cim") or {}).get("tiled", False):
+        raise ConfigError("ckpt_path", str(ckpt), "a run trained with cim.tiled=false",
+                          hint="calibration fits untiled steps (one per layer).")
     pl.seed_everything(int(cfg.seed), verbose=False)
     state = torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"]
     datamodule = build_datamodule(train_cfg)
