@@ -19,6 +19,7 @@ from ..builders import (
     input_shape,
     run_identity,
 )
+from ..dataset_shapes import dataset_shape
 from ..summary import RunSummary, atomic_write_json
 from ..validation import validate_common
 from .common import overrides, run_dir
@@ -59,7 +60,8 @@ def _model_for(model_yaml: str, dataset_yaml: str, quant_yaml: str, w_bits: int,
                             "quant": OmegaConf.create(quant_yaml),
                             "w_bits": w_bits, "act_bits": act_bits})
     spec = build_spec(cfg)
-    datamodule = build_datamodule(cfg)
+    # Known datasets give their shape from the config: no datamodule, no Lightning import.
+    datamodule = dataset_shape(cfg.dataset) or build_datamodule(cfg)
     net = build_model(cfg, spec, datamodule)
     shape = input_shape(datamodule)
     from ..hardware import layer_table
