@@ -5,8 +5,8 @@ from bwma_exp.cli import JobRunner, precheck
 
 precheck(sys.argv[1:])
 
-import hydra
-from omegaconf import DictConfig
+import hydra  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
 
 runner = JobRunner()
 

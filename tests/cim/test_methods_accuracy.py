@@ -13,15 +13,6 @@ from cli_helpers import read_summary, run_entry
 METHODS = ("fp", "bwba", "bwma", "mwma", "columnquant", "cimq")
 
 
-@pytest.fixture(autouse=True)
-def _only_when_slow_is_selected(request):
-    # The pre-commit run `pytest tests/cim` has no -m filter, and 18 demo trainings take an
-    # hour on a CPU: this sweep runs only when asked for, `pytest -m slow <this file>`.
-    expr = request.config.getoption("markexpr") or ""
-    if "slow" not in expr or "not slow" in expr:
-        pytest.skip("an hour of training: run with -m slow")
-
-
 @pytest.mark.slow
 def test_every_method_learns_the_demo_and_binary_methods_keep_their_order(tmp_path):
     sweep = tmp_path / "sweep"

@@ -1,8 +1,9 @@
 """``cim`` settings (configs/cim/default.yaml), checked once: bad values raise ConfigError."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import ConfigError
 from .adc import RANGE_MODES
@@ -26,7 +27,7 @@ class CIMConfig:
     variation_seed: int = 0
 
     @classmethod
-    def from_dict(cls, cim: Mapping[str, Any] | None, adc_bits: Any) -> "CIMConfig":
+    def from_dict(cls, cim: Mapping[str, Any] | None, adc_bits: Any) -> CIMConfig:
         values = dict(cim or {})
         unknown = sorted(set(values) - set(cls.__dataclass_fields__) - {"adc_bits"})
         if unknown:

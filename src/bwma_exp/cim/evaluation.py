@@ -3,7 +3,7 @@ conductance deviations (``variation.py``), evaluated on the same split; mean ± 
 from __future__ import annotations
 
 import statistics
-from typing import Callable
+from collections.abc import Callable
 
 from omegaconf import DictConfig, OmegaConf
 from torch import nn

@@ -56,7 +56,7 @@ class CompilableKernel:
             return self.fn(x, *args)
         try:
             return self._compiled()(x, *args)
-        except Exception as err:  # noqa: BLE001 - any compiler failure means "stay eager"
+        except Exception as err:
             self.failed = True
             warnings.warn(f"torch.compile of {self.fn.__name__} failed, the activation "
                           f"quantizer runs eagerly (slower): {type(err).__name__}: {err}",

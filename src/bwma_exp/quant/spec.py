@@ -6,8 +6,9 @@ registry turns a spec into the weight and activation quantizers of one layer.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from torch import nn
 
@@ -26,7 +27,7 @@ def register_method(name: str) -> Callable[[QuantizerFactory], QuantizerFactory]
 
 
 @register_method("fp")
-def _full_precision(spec: "QuantSpec", kind: str, out_channels: int):
+def _full_precision(spec: QuantSpec, kind: str, out_channels: int):
     return nn.Identity(), nn.Identity()
 
 
