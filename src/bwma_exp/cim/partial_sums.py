@@ -44,10 +44,29 @@ def novel(x: torch.Tensor, s: torch.Tensor, conv, subarray: int) -> torch.Tensor
     z = F.pad(z, (pw, pw, ph, ph)).reshape(m, g, nb, kh, kw, o // g, h + 2 * ph, w + 2 * pw)
     ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
     wo = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    shifted = [z[:, :, :, i, j, :, i * dh:i * dh + sh * (ho - 1) + 1:sh,
-                 j * dw:j * dw + sw * (wo - 1) + 1:sw]
-               for i in range(kh) for j in range(kw)]
-    return torch.stack(shifted, dim=3).reshape(m, g, nb * kh * kw, o // g, ho * wo)
+    windows = tuple((i, j, slice(i * dh, i * dh + sh * (ho - 1) + 1, sh),
+                     slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
+                    for i in range(kh) for j in range(kw))
+    return _KernelWindows.apply(z, windows).reshape(m, g, nb * kh * kw, o // g, ho * wo)
+
+
+class _KernelWindows(torch.autograd.Function):
+    """Each kernel position's shifted window of the padded 1x1 partial sums, stacked on dim 3.
+
+    Autograd's own slicing would allocate a zero tensor of z's full size per kernel position in
+    backward (most of a tiled step's time); the windows never overlap, so one buffer serves all."""
+
+    @staticmethod
+    def forward(ctx, z: torch.Tensor, windows) -> torch.Tensor:
+        ctx.shape, ctx.windows = z.shape, windows
+        return torch.stack([z[:, :, :, i, j, :, hs, ws] for i, j, hs, ws in windows], dim=3)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        grad_z = grad.new_zeros(ctx.shape)
+        for k, (i, j, hs, ws) in enumerate(ctx.windows):
+            grad_z[:, :, :, i, j, :, hs, ws] = grad[:, :, :, k]
+        return grad_z, None
 
 
 def channel_grouped(x: torch.Tensor, s: torch.Tensor, conv, subarray: int) -> torch.Tensor:
