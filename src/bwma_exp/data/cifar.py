@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,29 +155,17 @@ class _CifarDataModule(ImageDataModule):
     image_size = 32
     in_channels = 3
 
-    def __init__(
-        self,
-        data_dir: str = "data",
-        batch_size: int = 128,
-        eval_batch_size: int | None = None,
-        num_workers: int = 0,
-        pin_memory: bool | None = None,
-        augment: bool = True,
-        flip: bool = True,
-        padding: int = 4,
-        seed: int = 0,
-        val_size: int = 5000,
-        download: bool = True,
-    ) -> None:
-        super().__init__(
-            data_dir, batch_size, eval_batch_size, num_workers, pin_memory, augment, flip,
-            padding, seed,
-        )
+    # Each dataset names the function that describes its archive (read at call time, so the
+    # URL/MD5 module constants can be patched by tests).
+    files_of: Callable[[], CifarFiles]
+
+    def __init__(self, val_size: int = 5000, download: bool = True, **kwargs) -> None:
+        super().__init__(**kwargs)  # data_dir, batch_size, ... as ImageDataModule
         self.val_size = check_int("val_size", val_size, 0)
         self.download = check_bool("download", download)
 
     def files(self) -> CifarFiles:
-        raise NotImplementedError
+        return type(self).files_of()
 
     def prepare_data(self) -> None:
         locate_or_fetch(self.files(), Path(self.data_dir), self.download)
@@ -209,8 +198,7 @@ class Cifar10DataModule(_CifarDataModule):
     mean = (0.4914, 0.4822, 0.4465)
     std = (0.2470, 0.2435, 0.2616)
 
-    def files(self) -> CifarFiles:
-        return cifar10_files()
+    files_of = staticmethod(cifar10_files)
 
 
 class Cifar100DataModule(_CifarDataModule):
@@ -219,5 +207,4 @@ class Cifar100DataModule(_CifarDataModule):
     mean = (0.5071, 0.4865, 0.4409)
     std = (0.2673, 0.2564, 0.2762)
 
-    def files(self) -> CifarFiles:
-        return cifar100_files()
+    files_of = staticmethod(cifar100_files)
