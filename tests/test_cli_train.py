@@ -48,6 +48,8 @@ BAD_INPUTS = [
     (["w_bits=2"], "w_bits=2", "quant=bwma"),
     (["crossbar_size=-8"], "crossbar_size=-8", "power of two"),
     (["adc_bits=13"], "adc_bits=13", "1 to 12"),
+    # raised inside a datamodule that Hydra instantiates (Hydra wraps the error)
+    (["dataset.batch_size=0"], "dataset.batch_size=0", ">= 1"),
 ]
 
 

@@ -88,12 +88,13 @@ class JobRunner:
         run_dir = Path(HydraConfig.get().runtime.output_dir)
         try:
             return task(cfg)
-        except USER_ERRORS as err:
-            return self._failed(run_dir, str(err), multirun, show_traceback=False)
         except KeyboardInterrupt:
             self._mark_failed(run_dir, "interrupted")
             raise
-        except Exception as err:
+        except Exception as err:  # recorded; re-raised outside sweeps unless the user's to fix
+            user_error = _user_error_in(err)
+            if user_error is not None:  # also when Hydra wraps it (errors raised by _target_s)
+                return self._failed(run_dir, str(user_error), multirun, show_traceback=False)
             message = one_line(err)
             if not multirun and not _is_known_runtime_error(err):
                 self._mark_failed(run_dir, message)
@@ -124,6 +125,17 @@ class JobRunner:
     def exit(self) -> None:
         if self.failures:
             sys.exit(1 if len(self.failures) > 1 else 2)
+
+
+def _user_error_in(err: BaseException | None) -> BaseException | None:
+    """The user error that caused ``err`` (itself, or one in its cause chain), if any."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, USER_ERRORS):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
 
 
 def one_line(err: BaseException) -> str:
