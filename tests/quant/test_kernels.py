@@ -25,6 +25,7 @@ def compile_calls(monkeypatch):
 
 
 def test_auto_compiles_once_hot_on_large_tensors_with_dynamic_shapes(compile_calls, monkeypatch):
+    monkeypatch.delenv("BWMA_EXP_COMPILE", raising=False)
     monkeypatch.setattr(kernels, "COMPILE_AFTER_CALLS", 2)
     kernel = CompilableKernel(twice)
     for _ in range(5):
@@ -43,6 +44,15 @@ def test_eager_mode_never_compiles(compile_calls):
     assert compile_calls == []
 
 
+def test_environment_variable_makes_auto_eager(compile_calls, monkeypatch):
+    monkeypatch.setenv("BWMA_EXP_COMPILE", "0")
+    monkeypatch.setattr(kernels, "COMPILE_AFTER_CALLS", 0)
+    kernel = CompilableKernel(twice)
+    for _ in range(3):
+        kernel("auto", torch.ones(COMPILE_MIN_NUMEL))
+    assert compile_calls == []
+
+
 def failing_compile(fn, **kwargs):
     def run(*args):
         raise RuntimeError("no C compiler")
@@ -50,6 +60,7 @@ def failing_compile(fn, **kwargs):
 
 
 def test_auto_falls_back_to_eager_for_good_after_one_warning(monkeypatch):
+    monkeypatch.delenv("BWMA_EXP_COMPILE", raising=False)
     monkeypatch.setattr(torch, "compile", failing_compile)
     monkeypatch.setattr(kernels, "COMPILE_AFTER_CALLS", 0)
     kernel = CompilableKernel(twice)

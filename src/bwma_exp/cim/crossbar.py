@@ -7,8 +7,11 @@ adds the offsets (``grid.split_weight`` / ``grid.activation_grid``). With ``bit_
 input bit plane is read separately (the crossbar's 1-bit wordline drive), and the planes'
 ADC outputs are shifted and added; otherwise the multi-bit partial sum is read at once.
 
-All subarrays, bit planes and images run in one batched kernel (``partial_sums``): the input
-planes are stacked along the batch, so there is no Python loop over crossbars or planes.
+All subarrays, bit planes and images run in one batched kernel, never a Python loop over
+crossbars or planes: ``streamed`` (inputs on an activation grid, calibrated or no ADC) runs
+the partial sums, ADC and sums in cache-sized chunks of images with a written-out backward;
+``partial_sums`` (the op-by-op path, for learnable ADC ranges and the methods' own ADCs)
+stacks the input planes along the batch and lets autograd differentiate.
 
 Gradients: straight-through. The weight gradient flows through s exactly; the input gradient
 of plane b is routed as ∂q_b/∂x = 1/(P·2^b·δ), which gives the ideal layer's input gradient
@@ -21,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..hardware.mapping import row_arrays
-from . import partial_sums
+from . import partial_sums, streamed
 from .adc import ADC
 from .grid import activation_grid, split_weight
 from .variation import ConductanceVariation
@@ -38,20 +41,32 @@ class Crossbar(nn.Module):
         self.adc = adc
         self.bit_serial = bit_serial
         self.variation = ConductanceVariation()
+        self.kernel = kernel
+        self.streamed = True    # False: always the op-by-op path (tests compare the two)
+        self._layout: streamed.Layout | None = None
 
     def forward(self, layer: nn.Module, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         conv = w.dim() == 4
         groups = layer.groups if conv else 1
         c, r, s = split_weight(w, layer.w_bits)
         grid = activation_grid(layer.act_quantizer, x)
-        planes, scale, offset = _input_planes(x, grid, self.bit_serial)
         n = x.shape[0]
-        psum = self._partial_sums(layer, planes, self.variation(s), groups)  # (P·N, g, A, O/g, L)
-        if self.adc is not None:
-            psum = self.adc(psum)
-        psum = psum.sum(dim=2).unflatten(0, (-1, n))                  # (P, N, g, O/g, L)
-        psum = (psum * scale.reshape(-1, 1, 1, 1, 1)).sum(dim=0)       # shift-and-add
-        out = psum.reshape(n, w.shape[0], -1)
+        if grid is not None and self._streams():
+            a_min, delta, bits = grid
+            if self._layout is None:
+                self._layout = streamed.Layout.build(layer, self.rows, self.kernel,
+                                                     self.subarray, self.mapping)
+            out = streamed.read((x - a_min) / delta, self.variation(s), self._layout, bits,
+                                self.bit_serial, delta, self.adc)
+            offset = a_min
+        else:
+            planes, scale, offset = _input_planes(x, grid, self.bit_serial)
+            psum = self._partial_sums(layer, planes, self.variation(s), groups)  # (P·N, g, A, O/g, L)
+            if self.adc is not None:
+                psum = self.adc(psum)
+            psum = psum.sum(dim=2).unflatten(0, (-1, n))              # (P, N, g, O/g, L)
+            psum = (psum * scale.reshape(-1, 1, 1, 1, 1)).sum(dim=0)   # shift-and-add
+            out = psum.reshape(n, w.shape[0], -1)
         out = r.reshape(1, -1, 1) * out
         if offset is not None:  # a_min·Σ_rows s over the rows that hold a real input
             out = out + r.reshape(1, -1, 1) * offset * _window_sum(layer, torch.ones_like(x[:1]), s)
@@ -62,6 +77,10 @@ class Crossbar(nn.Module):
             return out.reshape(n, -1)
         h, wd = _out_size(layer, x)
         return out.reshape(n, -1, h, wd)
+
+    def _streams(self) -> bool:
+        return self.streamed and (self.adc is None or (
+            type(self.adc) is ADC and self.adc.range_mode != "learnable"))
 
     def _partial_sums(self, layer: nn.Module, planes: torch.Tensor, s: torch.Tensor,
                       groups: int) -> torch.Tensor:

@@ -23,6 +23,7 @@ The compiled and the eager function are the same Python function, so they agree 
 """
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -49,7 +50,8 @@ class CompilableKernel:
     def __call__(self, mode: str, x: torch.Tensor, *args) -> Any:
         if mode == "compiled":
             return self._compiled()(x, *args)
-        if mode == "eager" or self.failed or x.numel() < COMPILE_MIN_NUMEL:
+        if mode == "eager" or self.failed or os.environ.get("BWMA_EXP_COMPILE") == "0" \
+                or x.numel() < COMPILE_MIN_NUMEL:
             return self.fn(x, *args)
         self.hot_calls += 1
         if self.compiled is None and self.hot_calls <= COMPILE_AFTER_CALLS:
@@ -58,8 +60,8 @@ class CompilableKernel:
             return self._compiled()(x, *args)
         except Exception as err:
             self.failed = True
-            warnings.warn(f"torch.compile of {self.fn.__name__} failed, the activation "
-                          f"quantizer runs eagerly (slower): {type(err).__name__}: {err}",
+            warnings.warn(f"torch.compile of {self.fn.__name__} failed, it runs eagerly "
+                          f"(slower): {type(err).__name__}: {err}",
                           RuntimeWarning, stacklevel=2)
             return self.fn(x, *args)
 
