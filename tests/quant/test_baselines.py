@@ -20,10 +20,21 @@ def test_bwba_weights_are_sign_times_channel_mean_abs():
 
 def test_bwba_activations_are_sign_with_clipped_ste():
     a = torch.tensor([-2.0, -1.0, -0.1, 0.0, 0.7, 1.5], requires_grad=True)
-    out = SignActQuantizer()(a)
+    quantizer = SignActQuantizer().eval()          # threshold 0 until a training batch
+    out = quantizer(a)
     assert out.tolist() == [-1.0, -1.0, -1.0, 1.0, 1.0, 1.0]
     out.backward(torch.full((6,), 3.0))
     assert a.grad.tolist() == [0.0, 3.0, 3.0, 3.0, 3.0, 0.0]
+    assert quantizer.threshold.grad.item() == -12.0    # −Σ of the passed gradients
+
+
+def test_bwba_threshold_starts_at_the_first_training_batch_mean():
+    quantizer = SignActQuantizer()
+    relu_out = torch.tensor([0.0, 0.0, 1.0, 3.0])  # non-negative: sign(a) alone is all +1
+    assert quantizer(relu_out).tolist() == [-1.0, -1.0, 1.0, 1.0]   # sign(0) = +1
+    assert quantizer.threshold.item() == 1.0
+    quantizer(torch.full((4,), 9.0))                # later batches do not reset it
+    assert quantizer.threshold.item() == 1.0
 
 
 def test_bwba_needs_one_bit():

@@ -1,7 +1,10 @@
 """``quant=bwba``: XNOR-Net-style binary weights and binary activations (the BWBA baseline).
 
-Weights: ``sign(w)`` times the per-output-channel ``mean|w|``; activations: ``sign(a)``.
-``sign(0) = +1`` so each tensor has exactly two values. Both use the clipped straight-through
+Weights: ``sign(w)`` times the per-output-channel ``mean|w|``; activations: ``sign(a − τ)``
+with a learnable threshold τ per layer (ReActNet's RSign), started at the first training
+batch's mean input. A fixed τ = 0 would be degenerate here: the ResNets feed each conv a ReLU
+output, and ``sign`` of non-negative values is +1 everywhere (measured: chance accuracy on the
+demo). ``sign(0) = +1`` so each tensor has exactly two values. Both use the clipped straight-through
 estimator, gradient passed unchanged where |x| <= 1 and zero elsewhere; the channel scale is a
 constant of the step (no gradient through it), as in the common XNOR/ReActNet implementations.
 """
@@ -40,8 +43,24 @@ class XNORWeightQuantizer(nn.Module):
 
 
 class SignActQuantizer(nn.Module):
+    """±1 = sign(a − τ); the clipped STE reaches τ as well (∂/∂τ = −∂/∂a)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threshold = nn.Parameter(torch.zeros(()))
+        self.register_buffer("initialized", torch.tensor(False))
+
     def forward(self, a: torch.Tensor) -> torch.Tensor:
-        return ClippedSTESign.apply(a, torch.ones((), dtype=a.dtype, device=a.device))
+        if self.training and not bool(self.initialized):
+            with torch.no_grad():
+                self.threshold.copy_(a.mean())
+                self.initialized.fill_(True)
+        return ClippedSTESign.apply(a - self.threshold,
+                                    torch.ones((), dtype=a.dtype, device=a.device))
+
+    def cim_grid(self, x: torch.Tensor):
+        """The crossbar reads ±1 as one bit plane: x = −1 + 2·bit."""
+        return x.new_tensor(-1.0), x.new_tensor(2.0), 1
 
 
 @register_method("bwba")
