@@ -70,3 +70,17 @@ def test_grouped_conv_maps_each_group(make_hw):
     # 32 groups, each a 9 x 1 matrix on its own subarray
     assert r["layers"][0]["subarrays"] == 32
     assert r["utilization"] == pytest.approx(9 / 1024)
+
+
+def test_channel_grouped_reads_only_the_rows_its_kernels_use(make_hw):
+    """3x3, 16 -> 16 at S = 128: channel-grouped subarrays hold 14 and 2 whole kernels (126 and
+    18 rows), im2col 128 and 16 rows. Both read the same 144 rows in the same two subarrays, so
+    the array and ADC energy agree; the spare rows of the channel-grouped floorplan cost none."""
+    layer = [conv("c", 8, 16, 16)]
+    grouped = estimate(layer, make_hw(size=128, mapping="channel_grouped", reference_column=False))
+    im2col = estimate(layer, make_hw(size=128, mapping="im2col", reference_column=False))
+    assert grouped["layers"][0]["mapping"] == "channel_grouped"
+    assert grouped["layers"][0]["subarrays"] == im2col["layers"][0]["subarrays"] == 2
+    for part in ("array", "adc"):
+        assert grouped["breakdown"]["energy"][part] == pytest.approx(
+            im2col["breakdown"]["energy"][part], rel=1e-9)

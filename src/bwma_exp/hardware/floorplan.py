@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bwma_exp.errors import ConfigError
-from bwma_exp.hardware.mapping import padded_rows
+from bwma_exp.hardware.mapping import padded_rows, row_blocks_of
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ class LayerPlacement:
     array_dup_row: int
     array_dup_col: int
     neurosim_utilization: float  # NeuroSim's own: duplicates count as used
+    # (rows used, subarrays) when subarrays hold fewer rows than S apart from the last
+    # (channel_grouped); empty: the matrix rows cut into blocks of S
+    used_row_blocks: tuple[tuple[int, int], ...] = ()
 
     @property
     def tiles(self) -> int:
@@ -210,7 +213,9 @@ def plan_chip(layers: tuple[MatrixLayer, ...], subarray: int, mapping: str) -> F
             novel=novel[i], matrix_rows=rows[i], matrix_cols=cols[i], tile_rows=tr,
             tile_cols=tc, speedup_row=pe_dup_r[i] * ar, speedup_col=pe_dup_c[i] * ac,
             pe_dup_row=pe_dup_r[i], pe_dup_col=pe_dup_c[i], array_dup_row=ar,
-            array_dup_col=ac, neurosim_utilization=util))
+            array_dup_col=ac, neurosim_utilization=util,
+            used_row_blocks=tuple(row_blocks_of(layer.c_in, layer.k_h, layer.k_w, s, mapping))
+            if mapping == "channel_grouped" else ()))
     if not placements:
         raise ConfigError("layers", "[]", "a network with at least one conv or linear layer")
     return FloorPlan(subarray=s, pes_per_nm_tile=k2, pe_size_nm=pe_nm if k2 else 0,

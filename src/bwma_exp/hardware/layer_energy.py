@@ -48,7 +48,8 @@ def layer_energy(sub: Subarray, plan: FloorPlan, index: int, layer: PreparedLaye
 
     array = adc = switch = shift = 0.0
     shift_per_sub = sub.shift_add_energy_fj(b, cps)
-    for rows_used, count in row_blocks(slice_rows, s):
+    # A channel-grouped subarray reads only the rows of its whole kernels, not its spare rows.
+    for rows_used, count in p.used_row_blocks or row_blocks(slice_rows, s):
         conv = sub.conversion_energy_fj(rows_used)
         adc += count * (cols + ref * col_blocks) * conv
         subs = count * col_blocks

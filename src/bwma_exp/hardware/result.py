@@ -51,7 +51,8 @@ def assemble(hw: HardwareConfig, prepared: list[PreparedLayer], digital: list[La
         alloc = entry["subarrays"] * hw.crossbar_size ** 2 + ref
         rows.append({
             "name": lay.spec.name, "rows": p.matrix_rows, "cols": p.matrix_cols,
-            "groups": lay.matrix.groups, "mapping": "novel" if p.novel else "im2col",
+            "groups": lay.matrix.groups,
+            "mapping": "novel" if p.novel else "channel_grouped" if p.used_row_blocks else "im2col",
             "w_bits": lay.w_bits, "in_bits": lay.in_bits, "input_vectors": lay.vectors,
             "subarrays": entry["subarrays"], "tiles": p.tiles * lay.matrix.groups,
             "speedup": p.speedup_row * p.speedup_col, "utilization": cells / alloc,
