@@ -1,8 +1,11 @@
 """Step time (forward + backward + SGD step) of BWMA ResNet-20 W1/A4 on 32×32 inputs, ideal
-layers vs crossbar-tiled layers (bit-serial, 4-bit ADC, NeuroSim mapping), on this machine.
+layers vs crossbar-tiled layers (4-bit ADC), on this machine, from one run.
 
-Prints the tiled/untiled ratio at crossbar_size=32 and, last, at 128:
-    .venv/bin/python scripts/bench_tiled.py [--batch 128] [--steps 5]
+Tiled configurations: the default one (NeuroSim's mapping ``auto``, bit-serial input planes)
+at 32 and 128 rows, and at 128 rows the other mappings and the multi-bit (not bit-serial)
+read, plus the eval-mode forward alone. Prints the 32-row ratio and, last, the default one
+at 128 rows:
+    .venv/bin/python scripts/bench_tiled.py [--batch 128] [--steps 3] [--quick]
 """
 from __future__ import annotations
 
@@ -18,10 +21,22 @@ from bwma_exp.hardware import HardwareConfig, load_device
 from bwma_exp.models import build_model
 from bwma_exp.quant import QuantSpec
 
+# (crossbar_size, hardware.mapping, bit_serial); the first two are the reported ones.
+CONFIGS = [(32, "auto", True), (128, "auto", True), (128, "im2col", True),
+           (128, "channel_grouped", True), (128, "auto", False), (128, "im2col", False)]
+
 
 def make_model() -> torch.nn.Module:
     return build_model("resnet20", QuantSpec("bwma", w_bits=1, act_bits=4), num_classes=10,
                        image_size=32, in_channels=3)
+
+
+def tiled(base: torch.nn.Module, size: int, mapping: str, bit_serial: bool) -> torch.nn.Module:
+    model = copy.deepcopy(base)
+    hw = HardwareConfig.from_dicts(load_device("rram"), {"mapping": mapping}, size, 4)
+    attach_crossbars(model, CIMConfig(tiled=True, adc_bits=4, bit_serial=bit_serial), hw,
+                     (3, 32, 32))
+    return model
 
 
 def step_time(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int) -> float:
@@ -39,27 +54,41 @@ def step_time(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, steps: i
     return sorted(times)[len(times) // 2]
 
 
+@torch.no_grad()
+def forward_time(model: torch.nn.Module, x: torch.Tensor, steps: int) -> float:
+    model.eval()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        model(x)
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="only the two reported configs")
     args = parser.parse_args()
     torch.manual_seed(0)
     base = make_model()
     x, y = torch.rand(args.batch, 3, 32, 32), torch.randint(0, 10, (args.batch,))
     untiled = step_time(base, x, y, args.steps)
-    print(f"untiled step: {untiled * 1e3:.1f} ms (batch {args.batch})")
+    untiled_fwd = forward_time(base, x, args.steps)
+    print(f"untiled: step {untiled * 1e3:.0f} ms, eval forward {untiled_fwd * 1e3:.0f} ms "
+          f"(batch {args.batch})")
     ratios = {}
-    for size in (32, 128):
-        model = copy.deepcopy(base)
-        hw = HardwareConfig.from_dicts(load_device("rram"), {}, size, 4)
-        attach_crossbars(model, CIMConfig(tiled=True, adc_bits=4), hw, (3, 32, 32))
-        tiled = step_time(model, x, y, args.steps)
-        ratios[size] = tiled / untiled
-        print(f"tiled step at crossbar_size={size}: {tiled * 1e3:.1f} ms, "
-              f"ratio {ratios[size]:.2f}")
-    print(f"tiled/untiled step-time ratio at 32 rows: {ratios[32]:.2f}")
-    print(f"tiled/untiled step-time ratio: {ratios[128]:.2f}")
+    for size, mapping, serial in CONFIGS[:2] if args.quick else CONFIGS:
+        model = tiled(base, size, mapping, serial)
+        step = step_time(model, x, y, args.steps)
+        fwd = forward_time(model, x, args.steps)
+        ratios[size, mapping, serial] = step / untiled
+        print(f"tiled crossbar_size={size} mapping={mapping} bit_serial={serial}: "
+              f"step {step * 1e3:.0f} ms (x{step / untiled:.2f}), "
+              f"eval forward {fwd * 1e3:.0f} ms (x{fwd / untiled_fwd:.2f})")
+    print(f"tiled/untiled step-time ratio at 32 rows: {ratios[CONFIGS[0]]:.2f}")
+    print(f"tiled/untiled step-time ratio: {ratios[CONFIGS[1]]:.2f}")
 
 
 if __name__ == "__main__":

@@ -131,7 +131,10 @@ def read(q: torch.Tensor, s: torch.Tensor, layout: Layout, bits: int, bit_serial
     (N, O, L). ``q``: integer activation codes (x − a_min)/δ, differentiable; ``s``: cells."""
     layout = layout.to(q.device)
     ws = layout.stack_weight(s)
-    return _StreamedRead.apply(q, ws, layout, bits if bit_serial else 1, bit_serial, delta, adc)
+    # Function.forward cannot tell no_grad (evaluation) apart: only then are no masks kept.
+    backward = torch.is_grad_enabled() and (q.requires_grad or ws.requires_grad)
+    return _StreamedRead.apply(q, ws, layout, bits if bit_serial else 1, bit_serial, delta, adc,
+                               backward)
 
 
 def _write_planes(out: torch.Tensor, codes: torch.Tensor, planes: int, bit_serial: bool) -> None:
@@ -166,7 +169,8 @@ adc_grads = CompilableKernel(_adc_grads)
 
 class _StreamedRead(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, q, ws, layout: Layout, planes: int, bit_serial: bool, delta, adc):
+    def forward(ctx, q, ws, layout: Layout, planes: int, bit_serial: bool, delta, adc,
+                backward: bool):
         n = q.shape[0]
         codes = torch.round(q)
         weight = 2.0 ** torch.arange(planes, device=q.device, dtype=q.dtype) if bit_serial \
@@ -186,7 +190,7 @@ class _StreamedRead(torch.autograd.Function):
                         torch.finfo(z.dtype).tiny))
                 lo, hi, step = grid
                 mask, z = adc_codes("auto", z, lo, hi, step, layout.groups, layout.arrays)
-                if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
+                if backward:
                     masks.append(mask)
                 z = z.reshape(layout.groups, -1, planes, m, length)
                 z = z.mul_(step).add_(layout.arrays * lo)  # Σ_a (lo + step·code_a)
@@ -230,7 +234,7 @@ class _StreamedRead(torch.autograd.Function):
                 grad_q.append(layout.fold(gcols, m, (m,) + tuple(ctx.x_shape[1:])))
         ctx.masks = None
         return (torch.cat(grad_q) if grad_q else None,
-                grad_ws if ctx.needs_input_grad[1] else None, None, None, None, None, None)
+                grad_ws if ctx.needs_input_grad[1] else None, None, None, None, None, None, None)
 
 
 def _chunk(ws: torch.Tensor, layout: Layout, planes: int, q: torch.Tensor) -> int:
