@@ -28,7 +28,6 @@ import torch
 import torch.nn.functional as F
 
 from ..hardware.mapping import row_arrays
-from ..quant.kernels import CompilableKernel
 
 # Partial sums per chunk (floats): about 4 MiB, inside a core's share of L2 + L3 here.
 CHUNK_ELEMENTS = 1 << 20
@@ -147,24 +146,21 @@ def _write_planes(out: torch.Tensor, codes: torch.Tensor, planes: int, bit_seria
         out[b] = (code >> b) & 1
 
 
-def _adc_codes(z: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, step: torch.Tensor,
-               groups: int, arrays: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(where the ADC did not clip, Σ over each group's A subarrays of the output codes)."""
-    clamped = torch.clamp(z, lo, hi)
-    codes = torch.round((clamped - lo) / step)
-    return clamped == z, codes.reshape(groups, arrays, -1).sum(1)
+def adc_codes(z: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, step: torch.Tensor,
+              groups: int, arrays: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(where the ADC did not clip, Σ over each group's A subarrays of the output codes).
+    Eager and in place: torch.compile's CPU kernel for this was 5x slower (measured)."""
+    codes = torch.clamp(z, lo, hi)
+    inside = codes == z
+    codes.sub_(lo).div_(step).round_()
+    return inside, codes.reshape(groups, arrays, -1).sum(1)
 
 
-def _adc_grads(gz: torch.Tensor, mask: torch.Tensor, scale: torch.Tensor, coef: torch.Tensor
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+def adc_grads(gz: torch.Tensor, mask: torch.Tensor, scale: torch.Tensor, coef: torch.Tensor
+              ) -> tuple[torch.Tensor, torch.Tensor]:
     """Partial-sum gradients for the weight (per plane) and for the codes (planes summed);
     gz (g, 1, O/g, 1, m, L), mask (g, A, O/g, P, m, L)."""
-    return gz * scale * mask, gz * coef * mask.sum(3, keepdim=True, dtype=gz.dtype)
-
-
-# One fused loop each when compiled (torch.compile, as the activation quantizer's kernels).
-adc_codes = CompilableKernel(_adc_codes)
-adc_grads = CompilableKernel(_adc_grads)
+    return (gz * scale) * mask, (gz * coef) * mask.sum(3, keepdim=True, dtype=gz.dtype)
 
 
 class _StreamedRead(torch.autograd.Function):
@@ -189,7 +185,7 @@ class _StreamedRead(torch.autograd.Function):
                     grid = (lo, hi, ((hi - lo) / (adc.levels - 1)).clamp_min(
                         torch.finfo(z.dtype).tiny))
                 lo, hi, step = grid
-                mask, z = adc_codes("auto", z, lo, hi, step, layout.groups, layout.arrays)
+                mask, z = adc_codes(z, lo, hi, step, layout.groups, layout.arrays)
                 if backward:
                     masks.append(mask)
                 z = z.reshape(layout.groups, -1, planes, m, length)
@@ -222,7 +218,7 @@ class _StreamedRead(torch.autograd.Function):
             scale6 = scale.reshape(1, 1, 1, planes, 1, 1)
             if ctx.masks:
                 mask = ctx.masks[i].reshape(g, a, -1, planes, m, grad.shape[-1])
-                gp, gq = adc_grads("auto", gz, mask, scale6, coef)
+                gp, gq = adc_grads(gz, mask, scale6, coef)
             else:  # no ADC: nothing clipped
                 gp = (gz * scale6).expand(g, a, -1, planes, m, -1)
                 gq = (gz * (coef * planes)).expand(g, a, -1, 1, m, -1)
