@@ -147,11 +147,13 @@ def _write_planes(out: torch.Tensor, codes: torch.Tensor, planes: int, bit_seria
 
 
 def adc_codes(z: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, step: torch.Tensor,
-              groups: int, arrays: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(where the ADC did not clip, Σ over each group's A subarrays of the output codes).
-    Eager and in place: torch.compile's CPU kernel for this was 5x slower (measured)."""
+              groups: int, arrays: int, mask: bool = True
+              ) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """(where the ADC did not clip, or None without ``mask``; Σ over each group's A subarrays
+    of the output codes). Eager and in place: torch.compile's CPU kernel for this was 5x
+    slower (measured)."""
     codes = torch.clamp(z, lo, hi)
-    inside = codes == z
+    inside = codes == z if mask else None
     codes.sub_(lo).div_(step).round_()
     return inside, codes.reshape(groups, arrays, -1).sum(1)
 
@@ -185,7 +187,7 @@ class _StreamedRead(torch.autograd.Function):
                     grid = (lo, hi, ((hi - lo) / (adc.levels - 1)).clamp_min(
                         torch.finfo(z.dtype).tiny))
                 lo, hi, step = grid
-                mask, z = adc_codes(z, lo, hi, step, layout.groups, layout.arrays)
+                mask, z = adc_codes(z, lo, hi, step, layout.groups, layout.arrays, backward)
                 if backward:
                     masks.append(mask)
                 z = z.reshape(layout.groups, -1, planes, m, length)
