@@ -91,14 +91,22 @@ def test_streamed_read_adc_quantizes_each_partial_sum(monkeypatch):
 
     read = streamed.adc_codes
 
-    def spy(z, lo, hi, step, groups, arrays, mask):
-        seen.append((z.shape, read(z.clone(), lo, hi, step, 1, 1)[1]))
-        return read(z, lo, hi, step, groups, arrays, mask)
+    def spy(z, lo, hi, step, groups, arrays, mask, scratch):
+        seen.append((z.shape, read(z.clone(), lo, hi, step, 1, 1, None, streamed.Scratch())))
+        return read(z, lo, hi, step, groups, arrays, mask, scratch)
     monkeypatch.setattr(streamed, "adc_codes", spy)
     _calibrated(layer, torch.randn(2, 8, 6, 6))(torch.randn(2, 8, 6, 6))
     shape, codes = seen[-1]
     assert shape == (9, 16, 4 * 2 * 36)             # (A, O, P·N·L)
     assert set(codes.unique().tolist()) <= set(range(8)) and codes.unique().numel() > 2
+
+
+def _fixed_adc(bits, lo, hi):
+    adc = ADC(bits).eval()
+    adc.lo.fill_(lo)
+    adc.hi.fill_(hi)
+    adc.initialized.fill_(True)
+    return adc
 
 
 def _read_both_ways(layer, x, make_cim):
@@ -135,15 +143,17 @@ def test_streamed_read_equals_op_by_op_values_and_gradients(method, w_bits):
                 f"{what}: {k=} {st=} {p=} {g=} {mapping} {size} {serial} {adc}: {m}"))
 
 
-def test_streamed_read_equals_op_by_op_for_linear_layers():
+@pytest.mark.parametrize("chunk_elements", [1, 1 << 20])   # one image per chunk, or all
+def test_streamed_read_equals_op_by_op_for_linear_layers(chunk_elements, monkeypatch):
+    monkeypatch.setattr(streamed, "CHUNK_ELEMENTS", chunk_elements)
     torch.manual_seed(0)
     layer = QuantSpec(method="bwma", w_bits=1, act_bits=3).linear(40, 10)
     x = torch.randn(4, 40)
     layer.train()
     layer(x)
-    for serial in (True, False):
+    for serial in (True, False):   # a calibrated ADC: a fresh one takes the first chunk's range
         fast, ref = _read_both_ways(layer, x, lambda: Crossbar(40, 16, "im2col", (1, 1),
-                                                               ADC(4), serial))
+                                                               _fixed_adc(4, -3.0, 4.0), serial))
         for a, b in zip(fast, ref):
             torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 
@@ -156,11 +166,7 @@ def test_streamed_read_in_chunks_equals_one_chunk(monkeypatch):
     layer(x)
 
     def make():  # a calibrated ADC (a fresh one would take its range from the first chunk)
-        adc = ADC(4).eval()
-        adc.lo.fill_(-3.0)
-        adc.hi.fill_(4.0)
-        adc.initialized.fill_(True)
-        return Crossbar(72, 32, "novel", (3, 3), adc, True)
+        return Crossbar(72, 32, "novel", (3, 3), _fixed_adc(4, -3.0, 4.0), True)
     monkeypatch.setattr(streamed, "CHUNK_ELEMENTS", 1)   # one image per chunk
     chunked = _read_both_ways(layer, x, make)[0]
     monkeypatch.setattr(streamed, "CHUNK_ELEMENTS", 1 << 30)

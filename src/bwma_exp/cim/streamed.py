@@ -33,6 +33,23 @@ from ..hardware.mapping import row_arrays
 CHUNK_ELEMENTS = 1 << 20
 
 
+class Scratch:
+    """Work buffers reused across the chunks of one call. A fresh multi-MB tensor per op costs
+    page faults on a CPU (large blocks go back to the OS when freed), which made every
+    elementwise pass over the partial sums several times slower than in a reused buffer."""
+
+    def __init__(self) -> None:
+        self.flat: dict[str, torch.Tensor] = {}
+
+    def take(self, name: str, shape: tuple[int, ...], like: torch.Tensor,
+             dtype: torch.dtype | None = None) -> torch.Tensor:
+        numel, dtype = math.prod(shape), dtype or like.dtype
+        buf = self.flat.get(name)
+        if buf is None or buf.numel() < numel or buf.dtype != dtype:
+            buf = self.flat[name] = torch.empty(numel, dtype=dtype, device=like.device)
+        return buf[:numel].view(shape)
+
+
 @dataclass(frozen=True)
 class Layout:
     """Where each subarray's cells take their inputs from. Subarray rows are numbered
@@ -91,7 +108,8 @@ class Layout:
         cells = cells.reshape(g, -1, self.arrays, self.height).transpose(1, 2)
         return cells.reshape(g * self.arrays, -1, self.height)
 
-    def columns(self, codes: torch.Tensor, planes: int, bit_serial: bool) -> torch.Tensor:
+    def columns(self, codes: torch.Tensor, planes: int, bit_serial: bool,
+                scratch: Scratch) -> torch.Tensor:
         """(g·A, H, P·n·L): each subarray's input rows for the P input planes of n images
         (planes stacked like images), gathered in one pass from a strided view of the padded
         planes (im2col is never materialised). A plane is a bit of the integer codes (LSB
@@ -100,8 +118,9 @@ class Layout:
         if self.conv is None:
             xp = codes.new_zeros(planes, n, codes.shape[1] + 1)
             _write_planes(xp[:, :, :-1], codes, planes, bit_serial)
-            return xp.reshape(planes * n, -1).t()[self.channel].reshape(
-                self.groups * self.arrays, self.height, -1)
+            cols = scratch.take("cols", (self.channel.numel(), planes * n), codes)
+            torch.index_select(xp.reshape(planes * n, -1).t(), 0, self.channel, out=cols)
+            return cols.reshape(self.groups * self.arrays, self.height, -1)
         (ph, pw), (dh, dw), (sh, sw) = (self.conv["padding"], self.conv["dilation"],
                                         self.conv["stride"])
         kh, kw = self.conv["kernel_size"]
@@ -112,15 +131,18 @@ class Layout:
         ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
         view = xp.as_strided((c + 1, kh, kw, planes * n, ho, wo),
                              (hp * wp, dh * wp, dw, (c + 1) * hp * wp, sh * wp, sw))
-        cols = view[self.channel, self.ki, self.kj]            # (g·A·H, P·n, Ho, Wo)
-        return cols.reshape(self.groups * self.arrays, self.height, -1)
+        cols = scratch.take("cols", (self.channel.numel(), planes * n, ho, wo), codes)
+        torch.ops.aten.index.Tensor_out(view, [self.channel, self.ki, self.kj], out=cols)
+        return cols.reshape(self.groups * self.arrays, self.height, -1)  # (g·A, H, P·n·L)
 
-    def fold(self, grad_cols: torch.Tensor, images: int, x_shape: tuple[int, ...]) -> torch.Tensor:
+    def fold(self, grad_cols: torch.Tensor, images: int, x_shape: tuple[int, ...],
+             scratch: Scratch) -> torch.Tensor:
         """Adjoint of ``columns`` for one plane per image: (g·A, H, n·L) -> input gradient."""
-        rows = grad_cols.reshape(-1, images, grad_cols.shape[-1] // images)
-        rows = rows.transpose(0, 1).index_select(1, self.inverse)   # (n, C·K², L)
+        cols = grad_cols.reshape(-1, images, grad_cols.shape[-1] // images).transpose(0, 1)
+        rows = scratch.take("rows", (images, self.inverse.numel(), cols.shape[-1]), cols)
+        torch.index_select(cols, 1, self.inverse, out=rows)            # (n, C·K², L)
         if self.conv is None:
-            return rows.reshape(x_shape)
+            return rows.reshape(x_shape).clone()   # the scratch buffer serves the next chunk
         return F.fold(rows, x_shape[-2:], **self.conv)
 
 
@@ -147,22 +169,26 @@ def _write_planes(out: torch.Tensor, codes: torch.Tensor, planes: int, bit_seria
 
 
 def adc_codes(z: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, step: torch.Tensor,
-              groups: int, arrays: int, mask: bool = True
-              ) -> tuple[torch.Tensor | None, torch.Tensor]:
-    """(where the ADC did not clip, or None without ``mask``; Σ over each group's A subarrays
-    of the output codes). Eager and in place: torch.compile's CPU kernel for this was 5x
-    slower (measured)."""
-    codes = torch.clamp(z, lo, hi)
-    inside = codes == z if mask else None
+              groups: int, arrays: int, mask: torch.Tensor | None, scratch: Scratch
+              ) -> torch.Tensor:
+    """Σ over each group's A subarrays of the ADC output codes; writes into ``mask`` (when
+    given) where the ADC did not clip. Eager and into reused buffers: torch.compile's CPU
+    kernel for this was 5x slower (measured)."""
+    if mask is None:
+        codes = z.clamp_(lo, hi)
+    else:
+        codes = torch.clamp(z, lo, hi, out=scratch.take("codes", z.shape, z))
+        torch.eq(codes, z, out=mask)
     codes.sub_(lo).div_(step).round_()
-    return inside, codes.reshape(groups, arrays, -1).sum(1)
+    return codes.reshape(groups, arrays, -1).sum(1)
 
 
-def adc_grads(gz: torch.Tensor, mask: torch.Tensor, scale: torch.Tensor, coef: torch.Tensor
-              ) -> tuple[torch.Tensor, torch.Tensor]:
+def adc_grads(gz: torch.Tensor, mask: torch.Tensor, scale: torch.Tensor, coef: torch.Tensor,
+              scratch: Scratch) -> tuple[torch.Tensor, torch.Tensor]:
     """Partial-sum gradients for the weight (per plane) and for the codes (planes summed);
     gz (g, 1, O/g, 1, m, L), mask (g, A, O/g, P, m, L)."""
-    return (gz * scale) * mask, (gz * coef) * mask.sum(3, keepdim=True, dtype=gz.dtype)
+    gp = torch.mul(gz * scale, mask, out=scratch.take("gp", mask.shape, gz))
+    return gp, (gz * coef) * mask.sum(3, keepdim=True, dtype=gz.dtype)
 
 
 class _StreamedRead(torch.autograd.Function):
@@ -175,11 +201,12 @@ class _StreamedRead(torch.autograd.Function):
             else q.new_ones(1)
         scale = (delta * weight).reshape(planes, 1, 1, 1, 1)   # each plane's place value
         chunk = _chunk(ws, layout, planes, q)
-        grid, out, masks = None, [], []
+        grid, out, masks, scratch = None, [], [], Scratch()
         for start in range(0, n, chunk):
             part = codes[start:start + chunk]
             m = part.shape[0]
-            z = torch.matmul(ws, layout.columns(part, planes, bit_serial))
+            cols = layout.columns(part, planes, bit_serial, scratch)
+            z = torch.bmm(ws, cols, out=scratch.take("z", ws.shape[:2] + cols.shape[2:], cols))
             length = z.shape[-1] // (planes * m)                # output positions L
             if adc is not None:
                 if grid is None:
@@ -187,7 +214,9 @@ class _StreamedRead(torch.autograd.Function):
                     grid = (lo, hi, ((hi - lo) / (adc.levels - 1)).clamp_min(
                         torch.finfo(z.dtype).tiny))
                 lo, hi, step = grid
-                mask, z = adc_codes(z, lo, hi, step, layout.groups, layout.arrays, backward)
+                mask = torch.empty(z.shape, dtype=torch.bool, device=z.device) if backward \
+                    else None
+                z = adc_codes(z, lo, hi, step, layout.groups, layout.arrays, mask, scratch)
                 if backward:
                     masks.append(mask)
                 z = z.reshape(layout.groups, -1, planes, m, length)
@@ -211,7 +240,7 @@ class _StreamedRead(torch.autograd.Function):
         # (1 for the code itself, P = 1) is δ/P for every plane.
         coef = scale.reshape(-1)[0] / planes
         grad_ws = torch.zeros_like(ws)
-        grad_q = []
+        grad_q, scratch = [], Scratch()
         for i, start in enumerate(range(0, codes.shape[0], chunk)):
             part = codes[start:start + chunk]
             m = part.shape[0]
@@ -220,16 +249,18 @@ class _StreamedRead(torch.autograd.Function):
             scale6 = scale.reshape(1, 1, 1, planes, 1, 1)
             if ctx.masks:
                 mask = ctx.masks[i].reshape(g, a, -1, planes, m, grad.shape[-1])
-                gp, gq = adc_grads(gz, mask, scale6, coef)
+                gp, gq = adc_grads(gz, mask, scale6, coef, scratch)
             else:  # no ADC: nothing clipped
                 gp = (gz * scale6).expand(g, a, -1, planes, m, -1)
                 gq = (gz * (coef * planes)).expand(g, a, -1, 1, m, -1)
             if ctx.needs_input_grad[1]:
-                cols = layout.columns(part, planes, ctx.bit_serial)
-                grad_ws += torch.matmul(gp.reshape(g * a, -1, cols.shape[-1]), cols.transpose(1, 2))
+                cols = layout.columns(part, planes, ctx.bit_serial, scratch)
+                grad_ws.baddbmm_(gp.reshape(g * a, -1, cols.shape[-1]), cols.transpose(1, 2))
             if ctx.needs_input_grad[0]:
-                gcols = torch.matmul(ws.transpose(1, 2), gq.reshape(g * a, -1, m * grad.shape[-1]))
-                grad_q.append(layout.fold(gcols, m, (m,) + tuple(ctx.x_shape[1:])))
+                gq = gq.reshape(g * a, -1, m * grad.shape[-1])
+                gcols = torch.bmm(ws.transpose(1, 2), gq, out=scratch.take(
+                    "gcols", (g * a, ws.shape[2], gq.shape[-1]), gq))
+                grad_q.append(layout.fold(gcols, m, (m,) + tuple(ctx.x_shape[1:]), scratch))
         ctx.masks = None
         return (torch.cat(grad_q) if grad_q else None,
                 grad_ws if ctx.needs_input_grad[1] else None, None, None, None, None, None, None)
