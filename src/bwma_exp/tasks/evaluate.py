@@ -61,8 +61,14 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     if cfg.get("batch_size"):
         train_cfg.dataset.batch_size = int(cfg.batch_size)
     pl.seed_everything(int(cfg.seed), verbose=False)
+    tiled = bool(train_cfg.get("cim", {}).get("tiled", False))
+    if cfg.get("adc_bits") is not None:
+        if not tiled:
+            raise ConfigError("adc_bits", cfg.adc_bits, "set only for a run trained with "
+                              "cim.tiled=true", hint="an untiled run has no ADC ranges to reuse.")
+        train_cfg.adc_bits = cfg.adc_bits
     cim = eval_cim_config(cfg, train_cfg)
-    if not train_cfg.get("cim", {}).get("tiled", False):
+    if not tiled:
         train_cfg.cim = {**OmegaConf.to_container(train_cfg.get("cim") or {}), "adc": False}
     module, datamodule = load_module(ckpt, train_cfg, cim)
     trainer = pl.Trainer(accelerator=cfg.accelerator, devices=1, logger=False,
@@ -76,6 +82,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
                  else None)
     acc = variation["acc_mean"] if variation else accuracy()
     result = {"ckpt_path": str(ckpt), "split": cfg.split, "acc": acc,
+              "cim_tiled": tiled, "adc_bits": cim.adc_bits if tiled else None,
               "model": train_cfg.model.name, "quant": train_cfg.quant.method,
               "input_shape": list(input_shape(datamodule)),
               **({"variation": variation} if variation else {})}
