@@ -5,10 +5,11 @@ The trained network (full precision or already cimq) is rebuilt twice from its r
 full-precision reference and the quant=cimq network, both with the checkpoint's weights. Layer
 by layer, on ``calibration.images`` training images, the quantized layer's learnable steps
 (weight and activation; the weights themselves stay fixed) are fitted by Adam to minimise the
-mean squared error between its output and the reference layer's output on the reference
-layer's own input. In every step each activation element keeps its full-precision value with
-probability ``calibration.drop_prob`` instead of its quantized one (QDrop's dropping; 0 turns
-it off), which keeps the fitted steps from overfitting the few calibration images.
+mean squared error between its output and the reference layer's output. The quantized layer
+reads what the quantized network (its earlier layers already calibrated) feeds it, so the
+fit corrects the error accumulated so far; in every step each input element is replaced, with
+probability ``calibration.drop_prob``, by the full-precision network's value there (QDrop's
+dropping; 0 turns it off), which keeps the steps from overfitting the few images.
 Calibration runs untiled (partial sums at infinite resolution); tiled runs are refused, as
 their per-array steps do not fit the untiled layers.
 
@@ -84,7 +85,8 @@ def _variant(train_cfg: DictConfig, method_cfg: DictConfig | None) -> DictConfig
 def _images(datamodule, count: int) -> torch.Tensor:
     datamodule.setup("fit")
     batches, seen = [], 0
-    for x, _ in datamodule.train_dataloader():
+    for batch in datamodule.train_dataloader():
+        x, _ = datamodule.on_after_batch_transfer(batch, 0)   # unit floats, normalised
         batches.append(x)
         seen += x.shape[0]
         if seen >= count:
@@ -110,12 +112,14 @@ def _layer_io(net: nn.Module, layer: nn.Module, images: torch.Tensor, chunk: int
 
 
 def qdrop_forward(layer: nn.Module, x: torch.Tensor, drop_prob: float,
-                  generator: torch.Generator | None = None) -> torch.Tensor:
-    """The layer's output with each input element's quantization dropped w.p. ``drop_prob``."""
+                  generator: torch.Generator | None = None,
+                  x_fp: torch.Tensor | None = None) -> torch.Tensor:
+    """The layer's output on its quantized input ``x``, each element replaced w.p.
+    ``drop_prob`` by the full-precision value ``x_fp`` (default: x itself, unquantized)."""
     a = layer.act_quantizer(x)
     if drop_prob > 0:
         keep_fp = torch.rand(x.shape, generator=generator, device=x.device) < drop_prob
-        a = torch.where(keep_fp, x, a)
+        a = torch.where(keep_fp, x if x_fp is None else x_fp, a)
     w = layer.weight_quantizer(layer.weight)
     if isinstance(layer, QConv2d):
         return layer._conv_forward(a, w, layer.bias)
@@ -123,8 +127,11 @@ def qdrop_forward(layer: nn.Module, x: torch.Tensor, drop_prob: float,
 
 
 def calibrate_layer(layer: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
-                    settings: dict[str, Any], generator: torch.Generator) -> tuple[float, float]:
-    """Fit the layer's quantizer steps; returns the reconstruction MSE before and after."""
+                    settings: dict[str, Any], generator: torch.Generator,
+                    fp_inputs: torch.Tensor | None = None) -> tuple[float, float]:
+    """Fit the layer's quantizer steps on ``inputs`` (the quantized network's) towards
+    ``targets``; ``fp_inputs``: the reference's inputs for QDrop (default: ``inputs``).
+    Returns the reconstruction MSE before and after."""
     layer.train()
     layer(inputs[:settings["batch_size"]])       # first batch: the quantizers' initial steps
     layer.eval()                                 # fixed steps from here; no regulariser
@@ -139,7 +146,8 @@ def calibrate_layer(layer: nn.Module, inputs: torch.Tensor, targets: torch.Tenso
         optimizer = torch.optim.Adam(params, lr=settings["lr"])
         for _ in range(settings["iters"]):
             idx = torch.randint(inputs.shape[0], (settings["batch_size"],), generator=generator)
-            out = qdrop_forward(layer, inputs[idx], settings["drop_prob"], generator)
+            out = qdrop_forward(layer, inputs[idx], settings["drop_prob"], generator,
+                                None if fp_inputs is None else fp_inputs[idx])
             loss = F.mse_loss(out, targets[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -169,9 +177,11 @@ def calibrate(cfg: DictConfig) -> dict[str, Any]:
     generator = torch.Generator().manual_seed(int(cfg.seed))
     ref_layers = dict(reference.named_modules())
     errors = {}
+    net.eval()
     for name, layer in crossbar_layers(net):
-        inputs, targets = _layer_io(reference, ref_layers[name], images)
-        errors[name] = calibrate_layer(layer, inputs, targets, settings, generator)
+        fp_inputs, targets = _layer_io(reference, ref_layers[name], images)
+        inputs, _ = _layer_io(net, layer, images)   # what the calibrated layers before feed it
+        errors[name] = calibrate_layer(layer, inputs, targets, settings, generator, fp_inputs)
     net.eval()
     acc = _test_accuracy(cfg, net, datamodule)
     folder = run_dir()
