@@ -68,6 +68,19 @@ def test_adc_reads_at_most_two_to_the_bits_values(bits, mode):
         assert 2 <= out.unique().numel() <= 2 ** bits
 
 
+@pytest.mark.parametrize("bits", [1, 2, 3, 4])
+@pytest.mark.parametrize("mode", ["sigma", "minmax", "learnable"])
+def test_adc_reads_a_zero_partial_sum_as_exactly_zero(bits, mode):
+    torch.manual_seed(bits)
+    adc = ADC(bits, mode).train()
+    p = torch.cat([torch.randn(5000) * 3 + 0.7, torch.zeros(100)])
+    out = adc(p)
+    assert (out[-100:] == 0).all() and out.unique().numel() <= 2 ** bits
+    lo, hi, step = adc.grid(p)
+    torch.testing.assert_close(hi - lo, step * (2 ** bits - 1))
+    torch.testing.assert_close(torch.round(lo / step) * step, lo)   # zero is a level
+
+
 def test_each_partial_sum_is_adc_quantized_in_the_layer():
     torch.manual_seed(0)
     layer = QuantSpec(method="bwma", w_bits=1, act_bits=4).conv2d(8, 16, 3, padding=1)

@@ -71,10 +71,20 @@ class ADC(nn.Module):
             self.initialized.fill_(True)
         return lo.clone(), hi.clone()
 
-    def forward(self, p: torch.Tensor) -> torch.Tensor:
+    def grid(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(lo, hi, step) of the levels: the range, shifted by less than half a step so that
+        zero is a level. A partial sum of zero (no active row) then reads exactly zero, as a
+        current-mode ADC reads no current as its zero code; without it, a symmetric range with
+        an even number of levels rounds every zero to ±step/2 (measured: a 2-bit ADC then left
+        the demo at chance)."""
         lo, hi = self._range(p)
         step = ((hi - lo) / (self.levels - 1)).clamp_min(torch.finfo(p.dtype).tiny)
-        if isinstance(lo, nn.Parameter):  # learnable: autograd through clamp and grid
+        shift = (torch.round(lo / step) * step - lo).detach()
+        return lo + shift, hi + shift, step
+
+    def forward(self, p: torch.Tensor) -> torch.Tensor:
+        lo, hi, step = self.grid(p)
+        if self.range_mode == "learnable":  # autograd through clamp and grid
             v = (torch.minimum(torch.maximum(p, lo), hi) - lo) / step
             return lo + step * (v + (torch.round(v) - v).detach())
         return _ClampRound.apply(p, lo, hi, step)

@@ -210,9 +210,7 @@ class _StreamedRead(torch.autograd.Function):
             length = z.shape[-1] // (planes * m)                # output positions L
             if adc is not None:
                 if grid is None:
-                    lo, hi = adc._range(z)
-                    grid = (lo, hi, ((hi - lo) / (adc.levels - 1)).clamp_min(
-                        torch.finfo(z.dtype).tiny))
+                    grid = adc.grid(z)
                 lo, hi, step = grid
                 mask = torch.empty(z.shape, dtype=torch.bool, device=z.device) if backward \
                     else None
