@@ -16,6 +16,9 @@ the ADC passes the gradient where it did not clip (its grid step cancels), the w
 sums over planes with each plane's own clip mask, and since every plane's input gradient goes
 through the same transposed weights, the input gradient needs one matmul for all planes.
 
+In training, a calibrated ADC takes its batch statistics (``ADC._range``) from the first chunk
+of images, a subsample of the batch like the op-by-op path's strided one.
+
 Used for inputs on an activation grid with a calibrated ADC (``sigma``/``minmax``) or none;
 learnable ADC ranges and the methods' own ADCs keep the op-by-op path.
 """
