@@ -14,7 +14,6 @@ from bwma_exp.errors import ConfigError
 from bwma_exp.module import CIMClassifier
 from bwma_exp.quant import QuantSpec
 from bwma_exp.quant.cimq import BitSparseActQuantizer, ReparamClipADC, expected_bit_count
-from cli_helpers import TINY, run_entry
 
 
 def _act(bits: int, lam: float, step: float) -> BitSparseActQuantizer:
@@ -126,18 +125,3 @@ def test_untiled_weights_have_one_step_per_layer_tiled_one_per_array():
 def test_bad_cimq_settings_are_rejected(spec):
     with pytest.raises(ConfigError):
         QuantSpec("cimq", **spec).conv2d(4, 4, 3)
-
-
-def test_demo_trains_with_cimq(tmp_path):
-    done = run_entry("train.py", "experiment=demo", "quant=cimq", *TINY,
-                     f"hydra.run.dir={tmp_path}")
-    assert done.returncode == 0, done.stderr[-2000:]
-
-
-def test_cimq_one_bit_weights_is_one_line_error(tmp_path):
-    done = run_entry("train.py", "experiment=demo", "quant=cimq", "w_bits=1", *TINY,
-                     f"hydra.run.dir={tmp_path}")
-    assert done.returncode != 0
-    last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: ") and "Traceback" not in done.stderr
-    assert "w_bits=1" in last and "quant=cimq" in last

@@ -56,6 +56,7 @@ class Crossbar(nn.Module):
             if self._layout is None:
                 self._layout = streamed.Layout.build(layer, self.rows, self.kernel,
                                                      self.subarray, self.mapping)
+            self._layout = self._layout.to(x.device)   # moved once, not on every call
             out = streamed.read((x - a_min) / delta, self.variation(s), self._layout, bits,
                                 self.bit_serial, delta, self.adc)
             offset = a_min
@@ -128,8 +129,5 @@ def _window_sum(layer: nn.Module, x: torch.Tensor, w: torch.Tensor) -> torch.Ten
 
 
 def _out_size(layer: nn.Module, x: torch.Tensor) -> tuple[int, int]:
-    size = []
-    for d in range(2):
-        k, s, p, dil = (layer.kernel_size[d], layer.stride[d], layer.padding[d], layer.dilation[d])
-        size.append((x.shape[2 + d] + 2 * p - dil * (k - 1) - 1) // s + 1)
-    return size[0], size[1]
+    return streamed.out_size(x.shape[2:], layer.kernel_size, layer.stride, layer.padding,
+                             layer.dilation)

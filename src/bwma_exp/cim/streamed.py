@@ -36,6 +36,12 @@ from ..hardware.mapping import row_arrays
 CHUNK_ELEMENTS = 1 << 20
 
 
+def out_size(size: tuple[int, int], kernel_size, stride, padding, dilation) -> tuple[int, int]:
+    """A convolution's output height and width (PyTorch's formula)."""
+    return tuple((size[d] + 2 * padding[d] - dilation[d] * (kernel_size[d] - 1) - 1) // stride[d] + 1
+                 for d in range(2))
+
+
 class Scratch:
     """Work buffers reused across the chunks of one call. A fresh multi-MB tensor per op costs
     page faults on a CPU (large blocks go back to the OS when freed), which made every
@@ -131,7 +137,7 @@ class Layout:
         hp, wp = h + 2 * ph, w + 2 * pw
         xp = codes.new_zeros(planes, n, c + 1, hp, wp)       # + one all-zero channel
         _write_planes(xp[:, :, :c, ph:ph + h, pw:pw + w], codes, planes, bit_serial)
-        ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+        ho, wo = out_size((h, w), **self.conv)
         view = xp.as_strided((c + 1, kh, kw, planes * n, ho, wo),
                              (hp * wp, dh * wp, dw, (c + 1) * hp * wp, sh * wp, sw))
         cols = scratch.take("cols", (self.channel.numel(), planes * n, ho, wo), codes)
@@ -271,13 +277,6 @@ def _chunk(ws: torch.Tensor, layout: Layout, planes: int, q: torch.Tensor) -> in
     """Images per chunk; the whole batch on an accelerator, where memory traffic is cheap."""
     if q.device.type != "cpu":
         return q.shape[0]
-    if layout.conv is None:
-        positions = 1
-    else:
-        positions = 1
-        for d in range(2):
-            k, st = layout.conv["kernel_size"][d], layout.conv["stride"][d]
-            p, dil = layout.conv["padding"][d], layout.conv["dilation"][d]
-            positions *= (q.shape[2 + d] + 2 * p - dil * (k - 1) - 1) // st + 1
+    positions = math.prod(out_size(q.shape[2:], **layout.conv)) if layout.conv else 1
     per_image = ws.shape[0] * ws.shape[1] * planes * positions
     return max(1, min(q.shape[0], math.ceil(CHUNK_ELEMENTS / per_image)))
