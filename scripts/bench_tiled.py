@@ -1,10 +1,11 @@
 """Step time (forward + backward + SGD step) of BWMA ResNet-20 W1/A4 on 32×32 inputs, ideal
 layers vs crossbar-tiled layers (4-bit ADC), on this machine, from one run.
 
-Tiled configurations: the default one (NeuroSim's mapping ``auto``, bit-serial input planes)
-at 32 and 128 rows, and at 128 rows the other mappings and the multi-bit (not bit-serial)
-read, plus the eval-mode forward alone. Prints the 32-row ratio and, last, the default one
-at 128 rows:
+Tiled configurations: the default one (NeuroSim's mapping ``auto``, bit-serial input planes,
+straight-through ADC gradient, which reads ±1 cells with the popcount kernel) at 32 and 128
+rows, and at 128 rows the other mappings, the multi-bit (not bit-serial) read and the clipped
+ADC gradient (the streamed read with its written-out backward), plus the eval-mode forward
+alone. Prints the 32-row ratio and, last, the default one at 128 rows:
     .venv/bin/python scripts/bench_tiled.py [--batch 128] [--steps 3] [--quick]
 """
 from __future__ import annotations
@@ -21,9 +22,10 @@ from bwma_exp.hardware import HardwareConfig, load_device
 from bwma_exp.models import build_model
 from bwma_exp.quant import QuantSpec
 
-# (crossbar_size, hardware.mapping, bit_serial); the first two are the reported ones.
-CONFIGS = [(32, "auto", True), (128, "auto", True), (128, "im2col", True),
-           (128, "channel_grouped", True), (128, "auto", False), (128, "im2col", False)]
+# (crossbar_size, hardware.mapping, bit_serial, cim.adc_grad); the first two are reported.
+CONFIGS = [(32, "auto", True, "ste"), (128, "auto", True, "ste"), (128, "im2col", True, "ste"),
+           (128, "channel_grouped", True, "ste"), (128, "auto", False, "ste"),
+           (128, "auto", True, "clipped"), (128, "auto", False, "clipped")]
 
 
 def make_model() -> torch.nn.Module:
@@ -31,11 +33,12 @@ def make_model() -> torch.nn.Module:
                        image_size=32, in_channels=3)
 
 
-def tiled(base: torch.nn.Module, size: int, mapping: str, bit_serial: bool) -> torch.nn.Module:
+def tiled(base: torch.nn.Module, size: int, mapping: str, bit_serial: bool,
+          adc_grad: str) -> torch.nn.Module:
     model = copy.deepcopy(base)
     hw = HardwareConfig.from_dicts(load_device("rram"), {"mapping": mapping}, size, 4)
-    attach_crossbars(model, CIMConfig(tiled=True, adc_bits=4, bit_serial=bit_serial), hw,
-                     (3, 32, 32))
+    cim = CIMConfig(tiled=True, adc_bits=4, bit_serial=bit_serial, adc_grad=adc_grad)
+    attach_crossbars(model, cim, hw, (3, 32, 32))
     return model
 
 
@@ -79,12 +82,13 @@ def main() -> None:
     print(f"untiled: step {untiled * 1e3:.0f} ms, eval forward {untiled_fwd * 1e3:.0f} ms "
           f"(batch {args.batch})")
     ratios = {}
-    for size, mapping, serial in CONFIGS[:2] if args.quick else CONFIGS:
-        model = tiled(base, size, mapping, serial)
+    for config in CONFIGS[:2] if args.quick else CONFIGS:
+        size, mapping, serial, grad = config
+        model = tiled(base, *config)
         step = step_time(model, x, y, args.steps)
         fwd = forward_time(model, x, args.steps)
-        ratios[size, mapping, serial] = step / untiled
-        print(f"tiled crossbar_size={size} mapping={mapping} bit_serial={serial}: "
+        ratios[config] = step / untiled
+        print(f"tiled crossbar_size={size} mapping={mapping} bit_serial={serial} adc_grad={grad}: "
               f"step {step * 1e3:.0f} ms (x{step / untiled:.2f}), "
               f"eval forward {fwd * 1e3:.0f} ms (x{fwd / untiled_fwd:.2f})")
     print(f"tiled/untiled step-time ratio at 32 rows: {ratios[CONFIGS[0]]:.2f}")

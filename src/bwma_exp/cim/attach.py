@@ -45,7 +45,8 @@ def attach_crossbars(model: nn.Module, cim: CIMConfig, hw: HardwareConfig,
             adc = None
         elif adc is None:
             adc = ADC(cim.adc_bits, cim.adc_range, cim.adc_sigmas, cim.adc_momentum)
-        layer.cim = Crossbar(rows, hw.crossbar_size, mapping, kernel, adc, cim.bit_serial)
+        layer.cim = Crossbar(rows, hw.crossbar_size, mapping, kernel, adc, cim.bit_serial,
+                             cim.adc_grad)
         count += 1
     return count
 

@@ -10,6 +10,7 @@ from .adc import RANGE_MODES
 from .variation import KINDS
 
 MAX_ADC_BITS = 16
+ADC_GRADS = ("ste", "clipped")
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class CIMConfig:
     adc_range: str = "sigma"
     adc_sigmas: float = 3.0
     adc_momentum: float = 0.1
+    adc_grad: str = "ste"       # ste: the ideal layer's gradient; clipped: none through a clip
     variation_sigma: float = 0.0
     variation_kind: str = "lognormal"
     variation_samples: int = 1
@@ -42,6 +44,7 @@ class CIMConfig:
             raise ConfigError("adc_bits", adc_bits, f"an integer from 1 to {MAX_ADC_BITS}",
                               hint="cim.adc=false reads partial sums at infinite resolution.")
         _choice(values, "adc_range", RANGE_MODES)
+        _choice(values, "adc_grad", ADC_GRADS)
         _choice(values, "variation_kind", KINDS)
         _number(values, "adc_sigmas", lambda v: v > 0, "a positive number")
         _number(values, "adc_momentum", lambda v: 0 < v <= 1, "a number in (0, 1]")

@@ -16,8 +16,9 @@ the ADC passes the gradient where it did not clip (its grid step cancels), the w
 sums over planes with each plane's own clip mask, and since every plane's input gradient goes
 through the same transposed weights, the input gradient needs one matmul for all planes.
 
-In training, a calibrated ADC takes its batch statistics (``ADC._range``) from the first chunk
-of images, a subsample of the batch like the op-by-op path's strided one.
+In training, a calibrated ADC takes its batch statistics (``ADC._range``) from the partial sums
+of the batch's first images, as few as give ``adc.STAT_SAMPLES`` values: a subsample of the
+batch like the op-by-op path's strided one.
 
 Used for inputs on an activation grid with a calibrated ADC (``sigma``/``minmax``) or none;
 learnable ADC ranges and the methods' own ADCs keep the op-by-op path.
@@ -31,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from ..hardware.mapping import row_arrays
+from .adc import STAT_SAMPLES
 
 # Partial sums per chunk (floats): about 4 MiB, inside a core's share of L2 + L3 here.
 CHUNK_ELEMENTS = 1 << 20
@@ -167,6 +169,19 @@ def read(q: torch.Tensor, s: torch.Tensor, layout: Layout, bits: int, bit_serial
                                backward)
 
 
+def adc_grid(adc, q: torch.Tensor, s: torch.Tensor, layout: Layout, bits: int,
+             bit_serial: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The ADC's (lo, hi, step) as ``read`` sets it for this batch: statistics of the first
+    chunk's partial sums (training, or a range not calibrated yet), else the stored range."""
+    if not adc.training and bool(adc.initialized):
+        return adc.grid(q.new_empty(0))
+    layout = layout.to(q.device)
+    ws = layout.stack_weight(s)
+    planes = bits if bit_serial else 1
+    part = torch.round(q[:_stat_images(ws, layout, planes, q)])
+    return adc.grid(torch.bmm(ws, layout.columns(part, planes, bit_serial, Scratch())))
+
+
 def _write_planes(out: torch.Tensor, codes: torch.Tensor, planes: int, bit_serial: bool) -> None:
     """out[b] = bit b of the integer codes (LSB first), or out[0] = the codes themselves."""
     if not bit_serial:
@@ -218,8 +233,9 @@ class _StreamedRead(torch.autograd.Function):
             z = torch.bmm(ws, cols, out=scratch.take("z", ws.shape[:2] + cols.shape[2:], cols))
             length = z.shape[-1] // (planes * m)                # output positions L
             if adc is not None:
-                if grid is None:
-                    grid = adc.grid(z)
+                if grid is None:   # statistics of the first images' partial sums
+                    first = _stat_images(ws, layout, planes, q)
+                    grid = adc.grid(z.reshape(*z.shape[:2], planes, m, -1)[:, :, :, :first])
                 lo, hi, step = grid
                 mask = torch.empty(z.shape, dtype=torch.bool, device=z.device) if backward \
                     else None
@@ -273,10 +289,21 @@ class _StreamedRead(torch.autograd.Function):
                 grad_ws if ctx.needs_input_grad[1] else None, None, None, None, None, None, None)
 
 
+def _stat_images(ws: torch.Tensor, layout: Layout, planes: int, q: torch.Tensor) -> int:
+    """Images whose partial sums set a training batch's ADC statistics: the fewest that give
+    ``adc.STAT_SAMPLES`` of them, within the first chunk."""
+    return min(_chunk(ws, layout, planes, q),
+               math.ceil(STAT_SAMPLES / (_per_image(ws, layout, planes, q))))
+
+
+def _per_image(ws: torch.Tensor, layout: Layout, planes: int, q: torch.Tensor) -> int:
+    positions = math.prod(out_size(q.shape[2:], **layout.conv)) if layout.conv else 1
+    return ws.shape[0] * ws.shape[1] * planes * positions
+
+
 def _chunk(ws: torch.Tensor, layout: Layout, planes: int, q: torch.Tensor) -> int:
     """Images per chunk; the whole batch on an accelerator, where memory traffic is cheap."""
     if q.device.type != "cpu":
         return q.shape[0]
-    positions = math.prod(out_size(q.shape[2:], **layout.conv)) if layout.conv else 1
-    per_image = ws.shape[0] * ws.shape[1] * planes * positions
+    per_image = _per_image(ws, layout, planes, q)
     return max(1, min(q.shape[0], math.ceil(CHUNK_ELEMENTS / per_image)))

@@ -1,0 +1,151 @@
+"""The tiled read of a layer whose cells are exactly ±1 (binary weights, no variation), by the
+AND + popcount kernel of ``native/binary_read.c``: the values of ``streamed.read`` without ever
+storing the A·P partial sums per output. Forward only: it serves evaluation and the
+straight-through training read (``Crossbar`` with ``cim.adc_grad=ste``).
+
+A subarray's rows are (channel, kernel offset) pairs (``hardware.mapping.row_arrays``); the
+kernel reads them as terms, one per (subarray, kernel offset, 64-channel word), each with a
+mask of the word's channels that the subarray holds, so every mapping is the same loop.
+"""
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+
+import torch
+import torch.nn.functional as F
+
+from ..hardware.mapping import row_arrays
+from . import native
+
+MAX_PLANES = 8   # codes travel as uint8
+
+
+@dataclass(frozen=True)
+class Terms:
+    start: torch.Tensor   # (A + 1,) int32: subarray a holds terms start[a] .. start[a+1] - 1
+    offset: torch.Tensor  # (T,) long: kernel offset i·K_w + j of each term
+    word: torch.Tensor    # (T,) int32: which 64-channel word of the group's channels
+    mask: torch.Tensor    # (T,) int64: the word's channels this subarray holds, as bits
+    kernel: tuple[int, int]
+    words: int            # words per group: ceil(C_group / 64)
+
+    @classmethod
+    def build(cls, c_group: int, kernel: tuple[int, int], subarray: int, mapping: str) -> Terms:
+        area = kernel[0] * kernel[1]
+        start, offset, word, mask = [0], [], [], []
+        for rows in row_arrays(c_group, kernel[0], kernel[1], subarray, mapping):
+            bits: dict[tuple[int, int], int] = {}
+            for row in rows:
+                c, k = divmod(row, area)
+                bits[k, c // 64] = bits.get((k, c // 64), 0) | 1 << (c % 64)
+            for (k, w), m in sorted(bits.items()):
+                offset.append(k)
+                word.append(w)
+                mask.append(m - (1 << 64) if m >= 1 << 63 else m)   # the same bits, signed
+            start.append(len(word))
+        return cls(torch.tensor(start, dtype=torch.int32), torch.tensor(offset),
+                   torch.tensor(word, dtype=torch.int32), torch.tensor(mask, dtype=torch.int64),
+                   kernel, math.ceil(c_group / 64))
+
+    @property
+    def arrays(self) -> int:
+        return self.start.numel() - 1
+
+    def kernel_shift(self, dilation: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each term's input offset (rows, columns) from an output's window corner."""
+        kw = self.kernel[1]
+        di = (self.offset // kw * dilation[0]).to(torch.int32)
+        dj = (self.offset % kw * dilation[1]).to(torch.int32)
+        return di, dj
+
+    def pack_weight(self, s: torch.Tensor, groups: int) -> torch.Tensor:
+        """(G, T, O/G) int64: the +1 cells of every output column under each term, as bits."""
+        o, c_group = s.shape[0], s.shape[1]
+        positive = (s > 0).reshape(groups, o // groups, c_group, -1)        # (G, Og, Cg, K²)
+        positive = F.pad(positive, (0, 0, 0, self.words * 64 - c_group))
+        positive = positive.reshape(groups, o // groups, self.words, 64, -1).transpose(3, 4)
+        shifts = torch.arange(64, dtype=torch.int64, device=s.device)
+        packed = (positive.long() << shifts).sum(-1)   # distinct bits: the sum is their OR
+        cells = packed[:, :, self.word.long(), self.offset] & self.mask     # (G, Og, T)
+        return cells.transpose(1, 2).contiguous()
+
+
+def available(x: torch.Tensor, s: torch.Tensor, bits: int) -> bool:
+    """The kernel applies: CPU float32, at most 8 input planes, every cell exactly ±1."""
+    return (x.device.type == "cpu" and x.dtype == torch.float32 and bits <= MAX_PLANES
+            and native.library() is not None and bool((s.abs() == 1).all()))
+
+
+_BUFFERS: dict[tuple[int, ...], torch.Tensor] = {}
+
+
+def _buffer(shape: tuple[int, ...]) -> torch.Tensor:
+    """An int64 work buffer reused across calls: a fresh multi-MB tensor costs page faults."""
+    if shape not in _BUFFERS:
+        if len(_BUFFERS) > 64:
+            _BUFFERS.clear()
+        _BUFFERS[shape] = torch.empty(shape, dtype=torch.int64)
+    return _BUFFERS[shape]
+
+
+@cache
+def _pool(workers: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(workers, thread_name_prefix="bwma-cim")
+
+
+def _parallel(fn, n: int) -> None:
+    """fn(n0, n1) over image ranges on torch's thread count (ctypes releases the GIL)."""
+    workers = max(1, min(torch.get_num_threads(), n))
+    bounds = [n * i // workers for i in range(workers + 1)]
+    if workers == 1:
+        fn(0, n)
+        return
+    for job in [_pool(workers).submit(fn, a, b) for a, b in zip(bounds, bounds[1:])]:
+        job.result()
+
+
+@torch.no_grad()
+def read(codes: torch.Tensor, s: torch.Tensor, terms: Terms, conv: dict | None, groups: int,
+         bits: int, bit_serial: bool, delta: torch.Tensor,
+         grid: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
+    """(N, O, L): Σ over subarrays and planes of the ADC-read partial sums times each plane's
+    place value δ·2^p, as ``streamed.read``. ``codes``: integer activation codes (N, C, H, W)
+    or (N, C); ``s``: ±1 cells; ``grid``: the ADC's (lo, hi, step), None for no ADC."""
+    lib = native.library()
+    if conv is None:
+        codes, s = codes[:, :, None, None], s[:, :, None, None]
+        conv = dict(kernel_size=(1, 1), dilation=(1, 1), padding=(0, 0), stride=(1, 1))
+    n, c, h, w = codes.shape
+    (ph, pw), (sh, sw) = conv["padding"], conv["stride"]
+    ho = (h + 2 * ph - conv["dilation"][0] * (conv["kernel_size"][0] - 1) - 1) // sh + 1
+    wo = (w + 2 * pw - conv["dilation"][1] * (conv["kernel_size"][1] - 1) - 1) // sw + 1
+    planes, g, o = bits, groups, s.shape[0]
+    code8 = codes.round().clamp_(0, 2 ** bits - 1).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
+    hp, wp = h + 2 * ph, w + 2 * pw
+    packed = _buffer((planes, n, hp, wp, g, terms.words))   # every word is written
+    _parallel(lambda a, b: lib.pack_planes(code8.data_ptr(), n, c, h, w, planes, g,
+                                           terms.words, ph, pw, a, b, packed.data_ptr()), n)
+    cells = terms.pack_weight(s, g)
+    di, dj = terms.kernel_shift(conv["dilation"])
+    if grid is None:
+        lo, hi, step = 0.0, 0.0, 1.0
+    else:
+        lo, hi, step = (float(v) for v in grid)
+    place = 2.0 ** torch.arange(planes, dtype=torch.float32)
+    scale = (float(delta) * place if bit_serial else torch.tensor([float(delta)])).contiguous()
+    out = torch.empty(n, o, ho, wo)
+    keep = (terms.start, di, dj, terms.word, terms.mask, cells)   # alive during the calls
+
+    def run(a: int, b: int) -> None:
+        failed = lib.read_arrays(
+            packed.data_ptr(), planes, n, hp, wp, g, terms.words, terms.arrays,
+            *(t.data_ptr() for t in keep), cells.shape[1], o // g, ho, wo, sh, sw,
+            int(bit_serial), int(grid is not None), lo, hi, step, scale.data_ptr(), a, b,
+            out.data_ptr())
+        if failed:
+            raise MemoryError("binary crossbar read: out of memory")
+    _parallel(run, n)
+    return out.reshape(n, o, ho * wo)

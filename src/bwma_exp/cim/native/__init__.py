@@ -1,0 +1,95 @@
+"""The C kernels of this folder, compiled on first use with the system's C compiler and
+loaded through ctypes.
+
+The shared library is cached under ``$BWMA_EXP_CACHE`` (default ``~/.cache/bwma_exp``), keyed
+by the source, the compiler flags and the CPU's feature flags (it is built for this CPU). No
+compiler, a failed build or ``BWMA_EXP_NATIVE=0`` leaves ``library()`` None, and callers take
+their pure-PyTorch path: same results, slower.
+
+Not torch.utils.cpp_extension: its headers take about a minute to compile and it needs ninja,
+while these kernels take raw pointers and compile in well under a second.
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from functools import cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+SOURCE = Path(__file__).with_name("binary_read.c")
+FLAGS = ("-O3", "-fPIC", "-shared", "-std=c99")
+TUNED = ("-march=native",)
+
+_i, _f = ctypes.c_int, ctypes.c_float
+_p = ctypes.c_void_p
+SIGNATURES = {
+    "pack_planes": (None, [_p] + [_i] * 11 + [_p]),
+    "read_arrays": (_i, [_p] + [_i] * 7 + [_p] * 6 + [_i] * 8 + [_f] * 3 + [_p, _i, _i, _p]),
+}
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("BWMA_EXP_CACHE")
+    if root:
+        return Path(root)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bwma_exp"
+
+
+def _cpu_flags() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                return line
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _build(cc: str, target: Path) -> bool:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+    os.close(fd)
+    try:
+        for flags in (FLAGS + TUNED, FLAGS):   # -march=native is not known to every compiler
+            cmd = [cc, *flags, str(SOURCE), "-o", tmp, "-lm"]
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            if done.returncode == 0:
+                os.replace(tmp, target)     # atomic: parallel test workers may build at once
+                return True
+        log.warning("could not compile %s (%s): %s", SOURCE.name, cc, done.stderr.strip()[-500:])
+        return False
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@cache
+def library() -> ctypes.CDLL | None:
+    if os.environ.get("BWMA_EXP_NATIVE", "1") == "0":
+        return None
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        log.warning("no C compiler found: the binary-cell crossbar read uses its slower "
+                    "PyTorch path")
+        return None
+    key = hashlib.sha256(SOURCE.read_bytes() + repr((cc, FLAGS, TUNED)).encode()
+                         + _cpu_flags().encode()).hexdigest()[:16]
+    target = cache_dir() / f"binary_read-{key}.so"
+    try:
+        if not target.exists() and not _build(cc, target):
+            return None
+        lib = ctypes.CDLL(str(target))
+    except OSError as error:
+        log.warning("could not load %s: %s", target, error)
+        return None
+    for name, (restype, argtypes) in SIGNATURES.items():
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = restype, argtypes
+    return lib

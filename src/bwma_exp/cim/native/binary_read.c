@@ -1,0 +1,137 @@
+/* Crossbar read of binary (+-1) cells driven by input bit planes, by AND + popcount.
+ *
+ * A subarray's partial sum of one input plane is sum_rows s*b with s in {-1, +1} and b in
+ * {0, 1}: 2*popcount(b AND s+) - popcount(b), where s+ marks the +1 cells. Input planes are
+ * packed 64 channels to a word, so one word of one kernel offset serves 64 rows of a subarray.
+ * Every subarray's partial sum goes through the ADC (clamp, grid code) right where it is
+ * counted, and only the sum of the codes is kept: the A*P partial sums per output that make
+ * the matmul form of this read memory-bound never reach memory.
+ *
+ * Plain C called through ctypes (no Python or torch headers: compiles in well under a second);
+ * callers split the batch across threads, each call works on images [n0, n1).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+/* codes: uint8 [N][H][W][C] integer activation codes, channels last. out: uint64
+ * [P][N][Hp][Wp][G][Wd], Hp = H + 2*ph, Wp = W + 2*pw, all of it written (padding: zero). Bit p of channel c of group g lands in bit c%64 of word c/64 of that group's Wd
+ * words (c counted within the group) of plane p. Branch-free: codes are noise to a predictor. */
+void pack_planes(const uint8_t *codes, int N, int C, int H, int W, int P, int G, int Wd,
+                 int ph, int pw, int n0, int n1, uint64_t *out) {
+    const int Cg = C / G, Hp = H + 2 * ph, Wp = W + 2 * pw;
+    const size_t plane = (size_t)N * Hp * Wp * G * Wd;
+    for (int n = n0; n < n1; n++)
+        for (int y = 0; y < Hp; y++)
+            for (int x = 0; x < Wp; x++)
+                if (y < ph || y >= H + ph || x < pw || x >= W + pw)
+                    for (int p = 0; p < P; p++)
+                        memset(out + p * plane + (((size_t)n * Hp + y) * Wp + x) * G * Wd, 0,
+                               sizeof(uint64_t) * G * Wd);
+    for (int n = n0; n < n1; n++)
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                const uint8_t *src = codes + (((size_t)n * H + y) * W + x) * C;
+                uint64_t *dst = out + (((size_t)n * Hp + y + ph) * Wp + x + pw) * G * Wd;
+                for (int g = 0; g < G; g++)
+                    for (int w = 0; w < Wd; w++) {
+                        const int c0 = w * 64, c1 = c0 + 64 < Cg ? c0 + 64 : Cg;
+                        const uint8_t *in = src + g * Cg;
+                        for (int p = 0; p < P; p++) {
+                            uint64_t word = 0;
+                            for (int c = c0; c < c1; c++)
+                                word |= (uint64_t)((in[c] >> p) & 1) << (c - c0);
+                            dst[p * plane + (size_t)g * Wd + w] = word;
+                        }
+                    }
+            }
+}
+
+static inline float adc_code(int32_t z, int has_adc, float lo, float hi, float step) {
+    if (!has_adc) return (float)z;
+    float v = (float)z;                 /* an integer: no NaN, so plain compares clamp */
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    return rintf((v - lo) / step);
+}
+
+/* Subarray a of every group holds terms [term_start[a], term_start[a+1]): term t reads word
+ * term_word[t] (masked to its rows by term_mask[t]) of the input at kernel offset
+ * (term_di[t], term_dj[t]); wpos [G][T][Og] holds the +1 cells of each output column there.
+ * out[n][g*Og + o][oy][ox] = sum_q scale[q] * (step * sum_a code_{a,q} + A*lo), q over the
+ * planes (bit_serial) or one multi-bit read of sum_p 2^p z_p. Without ADC: lo = 0, step = 1,
+ * code = z. One output row at a time, so the inner loops run along the row (vectorised) and
+ * the row's partial sums (Og*Wo of them) stay in L1. */
+int read_arrays(const uint64_t *packed, int P, int N, int Hp, int Wp, int G, int Wd,
+                int A, const int32_t *term_start, const int32_t *term_di,
+                const int32_t *term_dj, const int32_t *term_word, const uint64_t *term_mask,
+                const uint64_t *wpos, int T, int Og, int Ho, int Wo, int sh, int sw,
+                int bit_serial, int has_adc, float lo, float hi, float step,
+                const float *scale, int n0, int n1, float *out) {
+    const size_t plane = (size_t)N * Hp * Wp * G * Wd, pixel = (size_t)G * Wd;
+    const int reads = bit_serial ? P : 1, row = Og * Wo;
+    uint64_t *words = malloc(sizeof(uint64_t) * Wo);
+    int32_t *count = malloc(sizeof(int32_t) * Wo);
+    int32_t *z = malloc(sizeof(int32_t) * row * 2);
+    float *codes = malloc(sizeof(float) * row * reads);
+    if (!words || !count || !z || !codes) {
+        free(words); free(count); free(z); free(codes);
+        return 1;
+    }
+    int32_t *multi = z + row;
+    for (int n = n0; n < n1; n++)
+        for (int g = 0; g < G; g++)
+            for (int oy = 0; oy < Ho; oy++) {
+                memset(codes, 0, sizeof(float) * row * reads);
+                for (int a = 0; a < A; a++) {
+                    if (!bit_serial) memset(multi, 0, sizeof(int32_t) * row);
+                    for (int p = 0; p < P; p++) {
+                        memset(z, 0, sizeof(int32_t) * row);
+                        for (int t = term_start[a]; t < term_start[a + 1]; t++) {
+                            const uint64_t *in = packed + p * plane
+                                + (((size_t)n * Hp + oy * sh + term_di[t]) * Wp + term_dj[t])
+                                  * pixel + (size_t)g * Wd + term_word[t];
+                            const uint64_t mask = term_mask[t];
+                            int any = 0;
+                            for (int x = 0; x < Wo; x++) {
+                                words[x] = in[(size_t)x * sw * pixel] & mask;
+                                count[x] = __builtin_popcountll(words[x]);
+                                any |= words[x] != 0;
+                            }
+                            if (!any) continue;
+                            const uint64_t *pos = wpos + ((size_t)g * T + t) * Og;
+                            for (int o = 0; o < Og; o++) {
+                                const uint64_t cells = pos[o];
+                                int32_t *zo = z + o * Wo;
+                                for (int x = 0; x < Wo; x++)
+                                    zo[x] += 2 * __builtin_popcountll(words[x] & cells) - count[x];
+                            }
+                        }
+                        if (bit_serial) {
+                            float *c = codes + p * row;
+                            for (int i = 0; i < row; i++)
+                                c[i] += adc_code(z[i], has_adc, lo, hi, step);
+                        } else {
+                            for (int i = 0; i < row; i++) multi[i] += z[i] << p;
+                        }
+                    }
+                    if (!bit_serial)
+                        for (int i = 0; i < row; i++)
+                            codes[i] += adc_code(multi[i], has_adc, lo, hi, step);
+                }
+                for (int o = 0; o < Og; o++) {
+                    float *dst = out + (((size_t)n * G * Og + (size_t)g * Og + o) * Ho + oy) * Wo;
+                    for (int x = 0; x < Wo; x++) dst[x] = 0.0f;
+                    for (int q = 0; q < reads; q++) {
+                        const float *c = codes + q * row + o * Wo, sq = scale[q];
+                        for (int x = 0; x < Wo; x++) dst[x] += (c[x] * step + A * lo) * sq;
+                    }
+                }
+            }
+    free(words);
+    free(count);
+    free(z);
+    free(codes);
+    return 0;
+}

@@ -1,0 +1,123 @@
+"""The AND + popcount read of ±1 cells gives exactly the streamed read's values for every
+mapping, conv shape, group count, plane mode and ADC; its terms are the mapping's rows; the
+straight-through training read has the ideal layer's gradients."""
+import copy
+import itertools
+
+import pytest
+import torch
+
+from bwma_exp.cim import binary, native, streamed
+from bwma_exp.cim.adc import ADC
+from bwma_exp.cim.crossbar import Crossbar
+from bwma_exp.quant import QuantSpec
+
+pytestmark = pytest.mark.skipif(native.library() is None, reason="no C compiler")
+
+# channels, outputs, kernel, stride, padding, groups
+CONVS = [(16, 8, 3, 1, 1, 1), (70, 8, 3, 2, 1, 1), (8, 12, 3, 1, 0, 2), (130, 8, 1, 1, 0, 1),
+         (16, 8, 5, 2, 2, 1), (12, 6, 3, 1, 1, 3)]
+
+
+def _fixed_adc(bits, lo, hi):
+    adc = ADC(bits).eval()
+    adc.lo.fill_(lo)
+    adc.hi.fill_(hi)
+    adc.initialized.fill_(True)
+    return adc
+
+
+@pytest.mark.parametrize("conv", CONVS)
+def test_binary_read_equals_streamed_read(conv):
+    c, o, k, st, pad, g = conv
+    torch.manual_seed(c + k)
+    layer = torch.nn.Conv2d(c, o, k, st, pad, groups=g, bias=False)
+    args = dict(kernel_size=(k, k), dilation=(1, 1), padding=(pad, pad), stride=(st, st))
+    q = torch.randint(0, 16, (3, c, 9, 9)).float()
+    s = torch.randint(0, 2, (o, c // g, k, k)).float() * 2 - 1
+    delta = torch.tensor(0.37)
+    for mapping, size, serial, adc in itertools.product(
+            ["im2col", "novel", "channel_grouped"], [32, 128], [True, False],
+            [None, _fixed_adc(3, -5.3, 7.1), _fixed_adc(2, -40.0, 90.0)]):
+        if mapping == "channel_grouped" and k * k > size:
+            continue
+        layout = streamed.Layout.build(layer, c // g * k * k, (k, k), size, mapping)
+        terms = binary.Terms.build(c // g, (k, k), size, mapping)
+        ref = streamed.read(q, s, layout, 4, serial, delta, adc)
+        grid = None if adc is None else streamed.adc_grid(adc, q, s, layout, 4, serial)
+        out = binary.read(q, s, terms, args, g, 4, serial, delta, grid)
+        assert torch.equal(out, ref), f"{conv} {mapping} {size} {serial} {adc}"
+
+
+def test_binary_read_of_a_linear_layer_equals_streamed_read():
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(100, 7)
+    q = torch.randint(0, 8, (5, 100)).float()
+    s = torch.randint(0, 2, (7, 100)).float() * 2 - 1
+    layout = streamed.Layout.build(layer, 100, (1, 1), 32, "im2col")
+    adc = _fixed_adc(3, -6.0, 9.0)
+    ref = streamed.read(q, s, layout, 3, True, torch.tensor(0.5), adc)
+    out = binary.read(q, s, binary.Terms.build(100, (1, 1), 32, "im2col"), None, 1, 3, True,
+                      torch.tensor(0.5), streamed.adc_grid(adc, q, s, layout, 3, True))
+    assert torch.equal(out, ref)
+
+
+def test_terms_follow_the_im2col_rows_by_hand():
+    """C = 16, 3×3, 128 rows: subarray 0 holds rows 0..127 (channels 0..13 whole, channel 14 at
+    offsets 0 and 1), subarray 1 rows 128..143 (channel 14 at offsets 2..8, channel 15)."""
+    terms = binary.Terms.build(16, (3, 3), 128, "im2col")
+    assert terms.start.tolist() == [0, 9, 18] and terms.words == 1
+    assert terms.offset.tolist() == list(range(9)) * 2
+    assert terms.mask.tolist() == [0x7FFF] * 2 + [0x3FFF] * 7 + [0x8000] * 2 + [0xC000] * 7
+
+
+def test_terms_of_the_novel_mapping_by_hand():
+    """NeuroSim's K×K mapping of 100 channels at 64 rows: per offset, channels 0..63 and
+    64..99, i.e. words 0 and 1 of the channel bits."""
+    terms = binary.Terms.build(100, (3, 3), 64, "novel")
+    assert terms.arrays == 18 and terms.words == 2
+    assert terms.word.tolist() == [0, 1] * 9
+    assert terms.mask.tolist() == [-1, (1 << 36) - 1] * 9   # all 64 bits (as int64), 36 bits
+
+
+def _layer(adc_grad, adc):
+    torch.manual_seed(0)
+    layer = QuantSpec(method="bwma", w_bits=1, act_bits=4).conv2d(8, 16, 3, padding=1)
+    plain = copy.deepcopy(layer)
+    layer.cim = Crossbar(72, 32, "novel", (3, 3), adc, True, adc_grad=adc_grad)
+    return layer, plain
+
+
+def test_straight_through_read_has_the_ideal_gradients_and_the_clipped_reads_value():
+    x = torch.randn(2, 8, 6, 6)
+    results = {}
+    for mode in ("ste", "clipped"):
+        layer, plain = _layer(mode, _fixed_adc(2, -3.0, 4.0))   # coarse: many partial sums clip
+        layer.train()
+        plain.train()
+        xx = x.clone().requires_grad_()
+        y = layer(xx)
+        (y * torch.linspace(-1, 1, y.numel()).reshape(y.shape)).sum().backward()
+        results[mode] = (y.detach(), xx.grad, layer.weight.grad)
+    xp = x.clone().requires_grad_()
+    yp = plain(xp)
+    (yp * torch.linspace(-1, 1, yp.numel()).reshape(yp.shape)).sum().backward()
+    ste, clipped = results["ste"], results["clipped"]
+    torch.testing.assert_close(ste[0], clipped[0])                    # the same chip output
+    assert not torch.allclose(ste[0], yp)                              # which the ADC changed
+    torch.testing.assert_close(ste[1], xp.grad)                        # ideal input gradient
+    torch.testing.assert_close(ste[2], plain.weight.grad)              # ideal weight gradient
+    assert not torch.allclose(clipped[2], plain.weight.grad)           # clipping zeroes some
+
+
+def test_without_the_native_kernel_the_layer_reads_the_same(monkeypatch):
+    layer, _ = _layer("ste", _fixed_adc(3, -5.0, 6.0))
+    x = torch.randn(3, 8, 6, 6)
+    layer.train()
+    layer(x)
+    layer.eval()
+    with torch.no_grad():
+        fast = layer(x)
+        monkeypatch.setattr(native, "library", lambda: None)
+        slow = layer(x)
+    assert torch.equal(fast, slow)
