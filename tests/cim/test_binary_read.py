@@ -6,9 +6,9 @@ import itertools
 
 import pytest
 import torch
+from adc_helpers import fixed_adc
 
 from bwma_exp.cim import binary, native, streamed
-from bwma_exp.cim.adc import ADC
 from bwma_exp.cim.crossbar import Crossbar
 from bwma_exp.quant import QuantSpec
 
@@ -18,13 +18,6 @@ pytestmark = pytest.mark.skipif(native.library() is None, reason="no C compiler"
 CONVS = [(16, 8, 3, 1, 1, 1), (70, 8, 3, 2, 1, 1), (8, 12, 3, 1, 0, 2), (130, 8, 1, 1, 0, 1),
          (16, 8, 5, 2, 2, 1), (12, 6, 3, 1, 1, 3)]
 
-
-def _fixed_adc(bits, lo, hi):
-    adc = ADC(bits).eval()
-    adc.lo.fill_(lo)
-    adc.hi.fill_(hi)
-    adc.initialized.fill_(True)
-    return adc
 
 
 @pytest.mark.parametrize("conv", CONVS)
@@ -38,7 +31,7 @@ def test_binary_read_equals_streamed_read(conv):
     delta = torch.tensor(0.37)
     for mapping, size, serial, adc in itertools.product(
             ["im2col", "novel", "channel_grouped"], [32, 128], [True, False],
-            [None, _fixed_adc(3, -5.3, 7.1), _fixed_adc(2, -40.0, 90.0)]):
+            [None, fixed_adc(3, -5.3, 7.1), fixed_adc(2, -40.0, 90.0)]):
         if mapping == "channel_grouped" and k * k > size:
             continue
         layout = streamed.Layout.build(layer, c // g * k * k, (k, k), size, mapping)
@@ -55,7 +48,7 @@ def test_binary_read_of_a_linear_layer_equals_streamed_read():
     q = torch.randint(0, 8, (5, 100)).float()
     s = torch.randint(0, 2, (7, 100)).float() * 2 - 1
     layout = streamed.Layout.build(layer, 100, (1, 1), 32, "im2col")
-    adc = _fixed_adc(3, -6.0, 9.0)
+    adc = fixed_adc(3, -6.0, 9.0)
     ref = streamed.read(q, s, layout, 3, True, torch.tensor(0.5), adc)
     out = binary.read(q, s, binary.Terms.build(100, (1, 1), 32, "im2col"), None, 1, 3, True,
                       torch.tensor(0.5), streamed.adc_grid(adc, q, s, layout, 3, True))
@@ -92,7 +85,7 @@ def test_straight_through_read_has_the_ideal_gradients_and_the_clipped_reads_val
     x = torch.randn(2, 8, 6, 6)
     results = {}
     for mode in ("ste", "clipped"):
-        layer, plain = _layer(mode, _fixed_adc(2, -3.0, 4.0))   # coarse: many partial sums clip
+        layer, plain = _layer(mode, fixed_adc(2, -3.0, 4.0))   # coarse: many partial sums clip
         layer.train()
         plain.train()
         xx = x.clone().requires_grad_()
@@ -111,7 +104,7 @@ def test_straight_through_read_has_the_ideal_gradients_and_the_clipped_reads_val
 
 
 def test_without_the_native_kernel_the_layer_reads_the_same(monkeypatch):
-    layer, _ = _layer("ste", _fixed_adc(3, -5.0, 6.0))
+    layer, _ = _layer("ste", fixed_adc(3, -5.0, 6.0))
     x = torch.randn(3, 8, 6, 6)
     layer.train()
     layer(x)

@@ -53,6 +53,7 @@ def test_eval_rereads_a_tiled_run_at_another_adc_resolution(tiled_run, tmp_path)
     ("train.py", ("cim.tiled=true", "cim.variation_sigma=-1"), "cim.variation_sigma=-1"),
     ("train.py", ("cim.tiled=true", "adc_bits=0"), "adc_bits=0"),
     ("train.py", ("cim.tiled=true", "cim.adc_range=auto"), "cim.adc_range='auto'"),
+    ("train.py", ("cim.tiled=true", "cim.adc_grad=exact"), "cim.adc_grad='exact'"),
 ])
 def test_bad_cim_settings_end_in_one_line(tmp_path, entry, args, key):
     res = run_entry(entry, "experiment=demo", *TINY, *args, f"hydra.run.dir={tmp_path}")

@@ -5,6 +5,7 @@ import itertools
 
 import pytest
 import torch
+from adc_helpers import fixed_adc
 
 from bwma_exp.cim import streamed
 from bwma_exp.cim.adc import ADC
@@ -114,13 +115,6 @@ def test_streamed_read_adc_quantizes_each_partial_sum(monkeypatch):
     assert set(codes.unique().tolist()) <= set(range(8)) and codes.unique().numel() > 2
 
 
-def _fixed_adc(bits, lo, hi):
-    adc = ADC(bits).eval()
-    adc.lo.fill_(lo)
-    adc.hi.fill_(hi)
-    adc.initialized.fill_(True)
-    return adc
-
 
 def _read_both_ways(layer, x, make_cim):
     """(output, input gradient, weight gradient, ADC range) of the streamed and op-by-op paths."""
@@ -167,7 +161,7 @@ def test_streamed_read_equals_op_by_op_for_linear_layers(chunk_elements, monkeyp
     layer(x)
     for serial in (True, False):   # a calibrated ADC: a fresh one takes the first chunk's range
         fast, ref = _read_both_ways(layer, x, lambda: Crossbar(40, 16, "im2col", (1, 1),
-                                                               _fixed_adc(4, -3.0, 4.0), serial))
+                                                               fixed_adc(4, -3.0, 4.0), serial))
         for a, b in zip(fast, ref):
             torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 
@@ -180,7 +174,7 @@ def test_streamed_read_in_chunks_equals_one_chunk(monkeypatch):
     layer(x)
 
     def make():  # a calibrated ADC (a fresh one would take its range from the first chunk)
-        return Crossbar(72, 32, "novel", (3, 3), _fixed_adc(4, -3.0, 4.0), True)
+        return Crossbar(72, 32, "novel", (3, 3), fixed_adc(4, -3.0, 4.0), True)
     monkeypatch.setattr(streamed, "CHUNK_ELEMENTS", 1)   # one image per chunk
     chunked = _read_both_ways(layer, x, make)[0]
     monkeypatch.setattr(streamed, "CHUNK_ELEMENTS", 1 << 30)

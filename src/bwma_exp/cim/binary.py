@@ -97,8 +97,10 @@ def _pool(workers: int) -> ThreadPoolExecutor:
 
 
 def _parallel(fn, n: int) -> None:
-    """fn(n0, n1) over image ranges on torch's thread count (ctypes releases the GIL)."""
-    workers = max(1, min(torch.get_num_threads(), n))
+    """fn(n0, n1) over image ranges: one call when the library splits them over OpenMP
+    (PyTorch's own threads), else torch's thread count of Python threads (ctypes releases
+    the GIL)."""
+    workers = 1 if native.library().threaded() else max(1, min(torch.get_num_threads(), n))
     bounds = [n * i // workers for i in range(workers + 1)]
     if workers == 1:
         fn(0, n)

@@ -99,7 +99,8 @@ class Crossbar(nn.Module):
               delta: torch.Tensor) -> torch.Tensor:
         """(N, O, L) read of the integer codes q: the popcount kernel where it applies (no
         autograd needed, ±1 cells), else the streamed read."""
-        if torch.is_grad_enabled() or not binary.available(q, s, bits):
+        needs_grad = torch.is_grad_enabled() and (q.requires_grad or s.requires_grad)
+        if needs_grad or not binary.available(q, s, bits):
             return streamed.read(q, s, self._layout, bits, self.bit_serial, delta, self.adc)
         if self._terms is None:
             self._terms = binary.Terms.build(self.rows // (self.kernel[0] * self.kernel[1]),

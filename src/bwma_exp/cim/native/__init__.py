@@ -25,11 +25,12 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 SOURCE = Path(__file__).with_name("binary_read.c")
 FLAGS = ("-O3", "-fPIC", "-shared", "-std=c99")
-TUNED = ("-march=native",)
+TUNED = ("-march=native", "-fopenmp")     # each is tried, and dropped if the build fails
 
 _i, _f = ctypes.c_int, ctypes.c_float
 _p = ctypes.c_void_p
 SIGNATURES = {
+    "threaded": (_i, []),
     "pack_planes": (None, [_p] + [_i] * 11 + [_p]),
     "read_arrays": (_i, [_p] + [_i] * 7 + [_p] * 6 + [_i] * 8 + [_f] * 3 + [_p, _i, _i, _p]),
 }
@@ -57,7 +58,7 @@ def _build(cc: str, target: Path) -> bool:
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
     os.close(fd)
     try:
-        for flags in (FLAGS + TUNED, FLAGS):   # -march=native is not known to every compiler
+        for flags in (FLAGS + TUNED, FLAGS + TUNED[:1], FLAGS + TUNED[1:], FLAGS):
             cmd = [cc, *flags, str(SOURCE), "-o", tmp, "-lm"]
             done = subprocess.run(cmd, capture_output=True, text=True)
             if done.returncode == 0:

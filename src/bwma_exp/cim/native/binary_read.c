@@ -7,19 +7,25 @@
  * counted, and only the sum of the codes is kept: the A*P partial sums per output that make
  * the matmul form of this read memory-bound never reach memory.
  *
- * Plain C called through ctypes (no Python or torch headers: compiles in well under a second);
- * callers split the batch across threads, each call works on images [n0, n1).
+ * Plain C called through ctypes (no Python or torch headers: compiles in well under a second).
+ * Built with -fopenmp, the library shares PyTorch's libgomp (the same soname, loaded first),
+ * so the batch is split over PyTorch's own worker threads: separate threads would compete
+ * with them while they spin-wait after each PyTorch op (measured: 40 % of the CPU time).
+ * Without OpenMP, threaded() is 0 and the caller splits images [n0, n1) across threads.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* codes: uint8 [N][H][W][C] integer activation codes, channels last. out: uint64
  * [P][N][Hp][Wp][G][Wd], Hp = H + 2*ph, Wp = W + 2*pw, all of it written (padding: zero). Bit p of channel c of group g lands in bit c%64 of word c/64 of that group's Wd
  * words (c counted within the group) of plane p. Branch-free: codes are noise to a predictor. */
-void pack_planes(const uint8_t *codes, int N, int C, int H, int W, int P, int G, int Wd,
-                 int ph, int pw, int n0, int n1, uint64_t *out) {
+static void pack_images(const uint8_t *codes, int N, int C, int H, int W, int P, int G,
+                        int Wd, int ph, int pw, int n0, int n1, uint64_t *out) {
     const int Cg = C / G, Hp = H + 2 * ph, Wp = W + 2 * pw;
     const size_t plane = (size_t)N * Hp * Wp * G * Wd;
     for (int n = n0; n < n1; n++)
@@ -63,12 +69,12 @@ static inline float adc_code(int32_t z, int has_adc, float lo, float hi, float s
  * planes (bit_serial) or one multi-bit read of sum_p 2^p z_p. Without ADC: lo = 0, step = 1,
  * code = z. One output row at a time, so the inner loops run along the row (vectorised) and
  * the row's partial sums (Og*Wo of them) stay in L1. */
-int read_arrays(const uint64_t *packed, int P, int N, int Hp, int Wp, int G, int Wd,
-                int A, const int32_t *term_start, const int32_t *term_di,
-                const int32_t *term_dj, const int32_t *term_word, const uint64_t *term_mask,
-                const uint64_t *wpos, int T, int Og, int Ho, int Wo, int sh, int sw,
-                int bit_serial, int has_adc, float lo, float hi, float step,
-                const float *scale, int n0, int n1, float *out) {
+static int read_images(const uint64_t *packed, int P, int N, int Hp, int Wp, int G, int Wd,
+                       int A, const int32_t *term_start, const int32_t *term_di,
+                       const int32_t *term_dj, const int32_t *term_word,
+                       const uint64_t *term_mask, const uint64_t *wpos, int T, int Og, int Ho,
+                       int Wo, int sh, int sw, int bit_serial, int has_adc, float lo, float hi,
+                       float step, const float *scale, int n0, int n1, float *out) {
     const size_t plane = (size_t)N * Hp * Wp * G * Wd, pixel = (size_t)G * Wd;
     const int reads = bit_serial ? P : 1, row = Og * Wo;
     uint64_t *words = malloc(sizeof(uint64_t) * Wo);
@@ -134,4 +140,46 @@ int read_arrays(const uint64_t *packed, int P, int N, int Hp, int Wp, int G, int
     free(z);
     free(codes);
     return 0;
+}
+
+/* Images [n0, n1) split evenly over the OpenMP team (or one call without OpenMP). */
+#ifdef _OPENMP
+#define SPLIT(call)                                                                        \
+    _Pragma("omp parallel reduction(|:failed)")                                            \
+    {                                                                                      \
+        const int t = omp_get_thread_num(), k = omp_get_num_threads();                     \
+        const int a = n0 + (int)((long)(n1 - n0) * t / k);                                \
+        const int b = n0 + (int)((long)(n1 - n0) * (t + 1) / k);                           \
+        call;                                                                              \
+    }
+#else
+#define SPLIT(call) { const int a = n0, b = n1; call; }
+#endif
+
+int threaded(void) {
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+void pack_planes(const uint8_t *codes, int N, int C, int H, int W, int P, int G, int Wd,
+                 int ph, int pw, int n0, int n1, uint64_t *out) {
+    int failed = 0;
+    SPLIT(pack_images(codes, N, C, H, W, P, G, Wd, ph, pw, a, b, out))
+    (void)failed;
+}
+
+int read_arrays(const uint64_t *packed, int P, int N, int Hp, int Wp, int G, int Wd,
+                int A, const int32_t *term_start, const int32_t *term_di,
+                const int32_t *term_dj, const int32_t *term_word, const uint64_t *term_mask,
+                const uint64_t *wpos, int T, int Og, int Ho, int Wo, int sh, int sw,
+                int bit_serial, int has_adc, float lo, float hi, float step,
+                const float *scale, int n0, int n1, float *out) {
+    int failed = 0;
+    SPLIT(failed |= read_images(packed, P, N, Hp, Wp, G, Wd, A, term_start, term_di, term_dj,
+                                term_word, term_mask, wpos, T, Og, Ho, Wo, sh, sw, bit_serial,
+                                has_adc, lo, hi, step, scale, a, b, out))
+    return failed;
 }
