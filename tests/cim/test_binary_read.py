@@ -59,18 +59,20 @@ def test_terms_follow_the_im2col_rows_by_hand():
     """C = 16, 3×3, 128 rows: subarray 0 holds rows 0..127 (channels 0..13 whole, channel 14 at
     offsets 0 and 1), subarray 1 rows 128..143 (channel 14 at offsets 2..8, channel 15)."""
     terms = binary.Terms.build(16, (3, 3), 128, "im2col")
-    assert terms.start.tolist() == [0, 9, 18] and terms.words == 1
+    assert terms.start.tolist() == [0, 9, 18] and terms.words == 1 and terms.word_bits == 32
     assert terms.offset.tolist() == list(range(9)) * 2
     assert terms.mask.tolist() == [0x7FFF] * 2 + [0x3FFF] * 7 + [0x8000] * 2 + [0xC000] * 7
 
 
 def test_terms_of_the_novel_mapping_by_hand():
-    """NeuroSim's K×K mapping of 100 channels at 64 rows: per offset, channels 0..63 and
-    64..99, i.e. words 0 and 1 of the channel bits."""
+    """NeuroSim's K×K mapping of 100 channels at 64 rows: per kernel offset, a subarray of
+    channels 0..63 (64-bit word 0, whole) and one of 64..99 (word 1's first 36 bits)."""
     terms = binary.Terms.build(100, (3, 3), 64, "novel")
-    assert terms.arrays == 18 and terms.words == 2
+    assert terms.arrays == 18 and terms.words == 2 and terms.word_bits == 64
+    assert terms.start.tolist() == list(range(19))
+    assert terms.offset.tolist() == [k for k in range(9) for _ in range(2)]
     assert terms.word.tolist() == [0, 1] * 9
-    assert terms.mask.tolist() == [-1, (1 << 36) - 1] * 9   # all 64 bits (as int64), 36 bits
+    assert terms.mask.tolist() == [-1, (1 << 36) - 1] * 9   # -1: all 64 bits, as an int64
 
 
 def _layer(adc_grad, adc):
@@ -111,6 +113,6 @@ def test_without_the_native_kernel_the_layer_reads_the_same(monkeypatch):
     layer.eval()
     with torch.no_grad():
         fast = layer(x)
-        monkeypatch.setattr(native, "library", lambda: None)
+        monkeypatch.setattr(native, "library", lambda word_bits=64: None)
         slow = layer(x)
     assert torch.equal(fast, slow)

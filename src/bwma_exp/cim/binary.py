@@ -4,7 +4,7 @@ storing the A·P partial sums per output. Forward only: it serves evaluation and
 straight-through training read (``Crossbar`` with ``cim.adc_grad=ste``).
 
 A subarray's rows are (channel, kernel offset) pairs (``hardware.mapping.row_arrays``); the
-kernel reads them as terms, one per (subarray, kernel offset, 64-channel word), each with a
+kernel reads them as terms, one per (subarray, kernel offset, word of 32 or 64 channels), each with a
 mask of the word's channels that the subarray holds, so every mapping is the same loop.
 """
 from __future__ import annotations
@@ -21,34 +21,39 @@ from ..hardware.mapping import row_arrays
 from . import native
 
 MAX_PLANES = 8   # codes travel as uint8
+_DTYPE = {32: torch.int32, 64: torch.int64}
 
 
 @dataclass(frozen=True)
 class Terms:
     start: torch.Tensor   # (A + 1,) int32: subarray a holds terms start[a] .. start[a+1] - 1
     offset: torch.Tensor  # (T,) long: kernel offset i·K_w + j of each term
-    word: torch.Tensor    # (T,) int32: which 64-channel word of the group's channels
-    mask: torch.Tensor    # (T,) int64: the word's channels this subarray holds, as bits
+    word: torch.Tensor    # (T,) int32: which word of the group's channels
+    mask: torch.Tensor    # (T,) int32/int64: the word's channels this subarray holds, as bits
     kernel: tuple[int, int]
-    words: int            # words per group: ceil(C_group / 64)
+    words: int            # words per group: ceil(C_group / word_bits)
+    word_bits: int        # 32 for groups of up to 32 channels (16 counted at once), else 64
 
     @classmethod
     def build(cls, c_group: int, kernel: tuple[int, int], subarray: int, mapping: str) -> Terms:
         area = kernel[0] * kernel[1]
+        word_bits = 32 if c_group <= 32 else 64
         start, offset, word, mask = [0], [], [], []
         for rows in row_arrays(c_group, kernel[0], kernel[1], subarray, mapping):
             bits: dict[tuple[int, int], int] = {}
             for row in rows:
                 c, k = divmod(row, area)
-                bits[k, c // 64] = bits.get((k, c // 64), 0) | 1 << (c % 64)
+                w = c // word_bits
+                bits[k, w] = bits.get((k, w), 0) | 1 << (c % word_bits)
             for (k, w), m in sorted(bits.items()):
                 offset.append(k)
                 word.append(w)
-                mask.append(m - (1 << 64) if m >= 1 << 63 else m)   # the same bits, signed
+                mask.append(_signed(m, word_bits))
             start.append(len(word))
         return cls(torch.tensor(start, dtype=torch.int32), torch.tensor(offset),
-                   torch.tensor(word, dtype=torch.int32), torch.tensor(mask, dtype=torch.int64),
-                   kernel, math.ceil(c_group / 64))
+                   torch.tensor(word, dtype=torch.int32),
+                   torch.tensor(mask, dtype=_DTYPE[word_bits]),
+                   kernel, math.ceil(c_group / word_bits), word_bits)
 
     @property
     def arrays(self) -> int:
@@ -62,33 +67,43 @@ class Terms:
         return di, dj
 
     def pack_weight(self, s: torch.Tensor, groups: int) -> torch.Tensor:
-        """(G, T, O/G) int64: the +1 cells of every output column under each term, as bits."""
+        """(G, T, O/G) words: the +1 cells of every output column under each term, as bits."""
         o, c_group = s.shape[0], s.shape[1]
         positive = (s > 0).reshape(groups, o // groups, c_group, -1)        # (G, Og, Cg, K²)
-        positive = F.pad(positive, (0, 0, 0, self.words * 64 - c_group))
-        positive = positive.reshape(groups, o // groups, self.words, 64, -1).transpose(3, 4)
-        shifts = torch.arange(64, dtype=torch.int64, device=s.device)
+        bits = self.word_bits
+        positive = F.pad(positive, (0, 0, 0, self.words * bits - c_group))
+        positive = positive.reshape(groups, o // groups, self.words, bits, -1).transpose(3, 4)
+        shifts = torch.arange(bits, dtype=torch.int64, device=s.device)
         packed = (positive.long() << shifts).sum(-1)   # distinct bits: the sum is their OR
         cells = packed[:, :, self.word.long(), self.offset] & self.mask     # (G, Og, T)
+        if bits == 32:   # as int32 values: the same 32 bits
+            cells = torch.where(cells >= 1 << 31, cells - (1 << 32), cells).to(torch.int32)
         return cells.transpose(1, 2).contiguous()
+
+
+def _signed(bits: int, width: int) -> int:
+    """The same ``width`` bits as a signed integer of that width."""
+    return bits - (1 << width) if bits >= 1 << (width - 1) else bits
 
 
 def available(x: torch.Tensor, s: torch.Tensor, bits: int) -> bool:
     """The kernel applies: CPU float32, at most 8 input planes, every cell exactly ±1."""
     return (x.device.type == "cpu" and x.dtype == torch.float32 and bits <= MAX_PLANES
-            and native.library() is not None and bool((s.abs() == 1).all()))
+            and native.library(32) is not None and native.library(64) is not None
+            and bool((s.abs() == 1).all()))
 
 
-_BUFFERS: dict[tuple[int, ...], torch.Tensor] = {}
+_BUFFERS: dict[tuple, torch.Tensor] = {}
 
 
-def _buffer(shape: tuple[int, ...]) -> torch.Tensor:
-    """An int64 work buffer reused across calls: a fresh multi-MB tensor costs page faults."""
-    if shape not in _BUFFERS:
+def _buffer(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+    """A work buffer reused across calls: a fresh multi-MB tensor costs page faults."""
+    key = shape + (dtype,)
+    if key not in _BUFFERS:
         if len(_BUFFERS) > 64:
             _BUFFERS.clear()
-        _BUFFERS[shape] = torch.empty(shape, dtype=torch.int64)
-    return _BUFFERS[shape]
+        _BUFFERS[key] = torch.empty(shape, dtype=dtype)
+    return _BUFFERS[key]
 
 
 @cache
@@ -100,7 +115,7 @@ def _parallel(fn, n: int) -> None:
     """fn(n0, n1) over image ranges: one call when the library splits them over OpenMP
     (PyTorch's own threads), else torch's thread count of Python threads (ctypes releases
     the GIL)."""
-    workers = 1 if native.library().threaded() else max(1, min(torch.get_num_threads(), n))
+    workers = 1 if native.library(64).threaded() else max(1, min(torch.get_num_threads(), n))
     bounds = [n * i // workers for i in range(workers + 1)]
     if workers == 1:
         fn(0, n)
@@ -116,7 +131,7 @@ def read(codes: torch.Tensor, s: torch.Tensor, terms: Terms, conv: dict | None, 
     """(N, O, L): Σ over subarrays and planes of the ADC-read partial sums times each plane's
     place value δ·2^p, as ``streamed.read``. ``codes``: integer activation codes (N, C, H, W)
     or (N, C); ``s``: ±1 cells; ``grid``: the ADC's (lo, hi, step), None for no ADC."""
-    lib = native.library()
+    lib = native.library(terms.word_bits)
     if conv is None:
         codes, s = codes[:, :, None, None], s[:, :, None, None]
         conv = dict(kernel_size=(1, 1), dilation=(1, 1), padding=(0, 0), stride=(1, 1))
@@ -127,7 +142,7 @@ def read(codes: torch.Tensor, s: torch.Tensor, terms: Terms, conv: dict | None, 
     planes, g, o = bits, groups, s.shape[0]
     code8 = codes.round().clamp_(0, 2 ** bits - 1).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
     hp, wp = h + 2 * ph, w + 2 * pw
-    packed = _buffer((planes, n, hp, wp, g, terms.words))   # every word is written
+    packed = _buffer((planes, n, hp, wp, g, terms.words), _DTYPE[terms.word_bits])  # all written
     _parallel(lambda a, b: lib.pack_planes(code8.data_ptr(), n, c, h, w, planes, g,
                                            terms.words, ph, pw, a, b, packed.data_ptr()), n)
     cells = terms.pack_weight(s, g)

@@ -53,13 +53,13 @@ def _cpu_flags() -> str:
     return platform.processor()
 
 
-def _build(cc: str, target: Path) -> bool:
+def _build(cc: str, target: Path, word_bits: int) -> bool:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
     os.close(fd)
     try:
         for flags in (FLAGS + TUNED, FLAGS + TUNED[:1], FLAGS + TUNED[1:], FLAGS):
-            cmd = [cc, *flags, str(SOURCE), "-o", tmp, "-lm"]
+            cmd = [cc, *flags, f"-DWORD_BITS={word_bits}", str(SOURCE), "-o", tmp, "-lm"]
             done = subprocess.run(cmd, capture_output=True, text=True)
             if done.returncode == 0:
                 os.replace(tmp, target)     # atomic: parallel test workers may build at once
@@ -72,7 +72,8 @@ def _build(cc: str, target: Path) -> bool:
 
 
 @cache
-def library() -> ctypes.CDLL | None:
+def library(word_bits: int = 64) -> ctypes.CDLL | None:
+    """The kernels for ``word_bits``-channel words (32 or 64), or None where they can't run."""
     if os.environ.get("BWMA_EXP_NATIVE", "1") == "0":
         return None
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
@@ -80,11 +81,11 @@ def library() -> ctypes.CDLL | None:
         log.warning("no C compiler found: the binary-cell crossbar read uses its slower "
                     "PyTorch path")
         return None
-    key = hashlib.sha256(SOURCE.read_bytes() + repr((cc, FLAGS, TUNED)).encode()
+    key = hashlib.sha256(SOURCE.read_bytes() + repr((cc, FLAGS, TUNED, word_bits)).encode()
                          + _cpu_flags().encode()).hexdigest()[:16]
-    target = cache_dir() / f"binary_read-{key}.so"
+    target = cache_dir() / f"binary_read{word_bits}-{key}.so"
     try:
-        if not target.exists() and not _build(cc, target):
+        if not target.exists() and not _build(cc, target, word_bits):
             return None
         lib = ctypes.CDLL(str(target))
     except OSError as error:
