@@ -116,3 +116,11 @@ def test_without_the_native_kernel_the_layer_reads_the_same(monkeypatch):
         monkeypatch.setattr(native, "library", lambda word_bits=64: None)
         slow = layer(x)
     assert torch.equal(fast, slow)
+
+
+def test_without_a_working_compiler_there_is_no_native_library(monkeypatch, tmp_path):
+    monkeypatch.setenv("BWMA_EXP_CACHE", str(tmp_path))
+    monkeypatch.setenv("CC", "false")                 # a "compiler" that always fails
+    assert native.library.__wrapped__(64) is None and not list(tmp_path.iterdir())
+    monkeypatch.setenv("BWMA_EXP_NATIVE", "0")
+    assert native.library.__wrapped__(32) is None

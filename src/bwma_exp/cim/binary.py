@@ -4,8 +4,8 @@ storing the A·P partial sums per output. Forward only: it serves evaluation and
 straight-through training read (``Crossbar`` with ``cim.adc_grad=ste``).
 
 A subarray's rows are (channel, kernel offset) pairs (``hardware.mapping.row_arrays``); the
-kernel reads them as terms, one per (subarray, kernel offset, word of 32 or 64 channels), each with a
-mask of the word's channels that the subarray holds, so every mapping is the same loop.
+kernel reads them as terms, one per (subarray, kernel offset, word of 32 or 64 channels), each
+with a mask of the word's channels that the subarray holds, so every mapping is the same loop.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from ..hardware.mapping import row_arrays
 from . import native
+from .streamed import out_size
 
 MAX_PLANES = 8   # codes travel as uint8
 _DTYPE = {32: torch.int32, 64: torch.int64}
@@ -111,11 +112,11 @@ def _pool(workers: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(workers, thread_name_prefix="bwma-cim")
 
 
-def _parallel(fn, n: int) -> None:
+def _parallel(lib, fn, n: int) -> None:
     """fn(n0, n1) over image ranges: one call when the library splits them over OpenMP
     (PyTorch's own threads), else torch's thread count of Python threads (ctypes releases
     the GIL)."""
-    workers = 1 if native.library(64).threaded() else max(1, min(torch.get_num_threads(), n))
+    workers = 1 if lib.threaded() else max(1, min(torch.get_num_threads(), n))
     bounds = [n * i // workers for i in range(workers + 1)]
     if workers == 1:
         fn(0, n)
@@ -137,14 +138,14 @@ def read(codes: torch.Tensor, s: torch.Tensor, terms: Terms, conv: dict | None, 
         conv = dict(kernel_size=(1, 1), dilation=(1, 1), padding=(0, 0), stride=(1, 1))
     n, c, h, w = codes.shape
     (ph, pw), (sh, sw) = conv["padding"], conv["stride"]
-    ho = (h + 2 * ph - conv["dilation"][0] * (conv["kernel_size"][0] - 1) - 1) // sh + 1
-    wo = (w + 2 * pw - conv["dilation"][1] * (conv["kernel_size"][1] - 1) - 1) // sw + 1
+    ho, wo = out_size((h, w), **conv)
     planes, g, o = bits, groups, s.shape[0]
-    code8 = codes.round().clamp_(0, 2 ** bits - 1).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
+    code8 = codes.round().clamp_(0, 2 ** bits - 1).to(torch.uint8)
+    code8 = code8.permute(0, 2, 3, 1).contiguous()          # channels last: one pixel's codes
     hp, wp = h + 2 * ph, w + 2 * pw
     packed = _buffer((planes, n, hp, wp, g, terms.words), _DTYPE[terms.word_bits])  # all written
-    _parallel(lambda a, b: lib.pack_planes(code8.data_ptr(), n, c, h, w, planes, g,
-                                           terms.words, ph, pw, a, b, packed.data_ptr()), n)
+    _parallel(lib, lambda a, b: lib.pack_planes(code8.data_ptr(), n, c, h, w, planes, g,
+                                                terms.words, ph, pw, a, b, packed.data_ptr()), n)
     cells = terms.pack_weight(s, g)
     di, dj = terms.kernel_shift(conv["dilation"])
     if grid is None:
@@ -164,5 +165,5 @@ def read(codes: torch.Tensor, s: torch.Tensor, terms: Terms, conv: dict | None, 
             out.data_ptr())
         if failed:
             raise MemoryError("binary crossbar read: out of memory")
-    _parallel(run, n)
+    _parallel(lib, run, n)
     return out.reshape(n, o, ho * wo)

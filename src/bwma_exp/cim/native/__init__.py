@@ -53,18 +53,17 @@ def _cpu_flags() -> str:
     return platform.processor()
 
 
-def _build(cc: str, target: Path, word_bits: int) -> bool:
+def _build(cc: str, flags: tuple[str, ...], target: Path) -> bool:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
     os.close(fd)
     try:
-        for flags in (FLAGS + TUNED, FLAGS + TUNED[:1], FLAGS + TUNED[1:], FLAGS):
-            cmd = [cc, *flags, f"-DWORD_BITS={word_bits}", str(SOURCE), "-o", tmp, "-lm"]
-            done = subprocess.run(cmd, capture_output=True, text=True)
-            if done.returncode == 0:
-                os.replace(tmp, target)     # atomic: parallel test workers may build at once
-                return True
-        log.warning("could not compile %s (%s): %s", SOURCE.name, cc, done.stderr.strip()[-500:])
+        done = subprocess.run([cc, *flags, str(SOURCE), "-o", tmp, "-lm"], capture_output=True,
+                              text=True)
+        if done.returncode == 0:
+            os.replace(tmp, target)     # atomic: parallel test workers may build at once
+            return True
+        log.debug("%s %s failed: %s", cc, " ".join(flags), done.stderr.strip()[-500:])
         return False
     finally:
         if os.path.exists(tmp):
@@ -81,15 +80,22 @@ def library(word_bits: int = 64) -> ctypes.CDLL | None:
         log.warning("no C compiler found: the binary-cell crossbar read uses its slower "
                     "PyTorch path")
         return None
-    key = hashlib.sha256(SOURCE.read_bytes() + repr((cc, FLAGS, TUNED, word_bits)).encode()
-                         + _cpu_flags().encode()).hexdigest()[:16]
-    target = cache_dir() / f"binary_read{word_bits}-{key}.so"
-    try:
-        if not target.exists() and not _build(cc, target, word_bits):
-            return None
-        lib = ctypes.CDLL(str(target))
-    except OSError as error:
-        log.warning("could not load %s: %s", target, error)
+    # Tuned first; -march=native or -fopenmp may be unknown to the compiler, and an OpenMP
+    # build may not load beside PyTorch's libgomp: each is dropped in turn.
+    for tuned in (TUNED, TUNED[:1], TUNED[1:], ()):
+        flags = FLAGS + tuned + (f"-DWORD_BITS={word_bits}",)
+        key = hashlib.sha256(SOURCE.read_bytes() + repr((cc, flags)).encode()
+                             + _cpu_flags().encode()).hexdigest()[:16]
+        target = cache_dir() / f"binary_read{word_bits}-{key}.so"
+        try:
+            if target.exists() or _build(cc, flags, target):
+                lib = ctypes.CDLL(str(target))
+                break
+        except OSError as error:
+            log.debug("could not load %s: %s", target, error)
+    else:
+        log.warning("could not build %s with %s: the binary-cell crossbar read uses its "
+                    "slower PyTorch path", SOURCE.name, cc)
         return None
     for name, (restype, argtypes) in SIGNATURES.items():
         fn = getattr(lib, name)
