@@ -185,3 +185,22 @@ def test_streamed_read_in_chunks_equals_one_chunk(monkeypatch):
     tiled.cim = make()
     with torch.no_grad():  # evaluation keeps no clip masks and reads the same values
         torch.testing.assert_close(tiled(x), whole[0], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("adc_grad", ["ste", "clipped"])
+def test_training_adc_statistics_come_from_the_first_images(adc_grad, monkeypatch):
+    """A training batch's ADC range is the one of its first images' partial sums, as few as
+    give STAT_SAMPLES of them (here one image: 9 subarrays × 4 planes × 16 columns × 36)."""
+    monkeypatch.setattr(streamed, "STAT_SAMPLES", 9 * 4 * 16 * 36)
+    torch.manual_seed(0)
+    layer = QuantSpec(method="bwma", w_bits=1, act_bits=4).conv2d(8, 16, 3, padding=1)
+    x = torch.randn(6, 8, 6, 6)
+    _calibrated(layer, x)          # the activation range, then kept fixed
+    ranges = []
+    for batch in (x, x[:1], x[1:2]):
+        tiled = copy.deepcopy(layer)
+        tiled.cim = Crossbar(72, 32, "novel", (3, 3), ADC(3), True, adc_grad=adc_grad)
+        tiled.cim.train()
+        tiled(batch)
+        ranges.append((tiled.cim.adc.lo.item(), tiled.cim.adc.hi.item()))
+    assert ranges[0] == ranges[1] != ranges[2]

@@ -172,7 +172,7 @@ def read(q: torch.Tensor, s: torch.Tensor, layout: Layout, bits: int, bit_serial
 def adc_grid(adc, q: torch.Tensor, s: torch.Tensor, layout: Layout, bits: int,
              bit_serial: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The ADC's (lo, hi, step) as ``read`` sets it for this batch: statistics of the first
-    chunk's partial sums (training, or a range not calibrated yet), else the stored range."""
+    images' partial sums (training, or a range not calibrated yet), else the stored range."""
     if not adc.training and bool(adc.initialized):
         return adc.grid(q.new_empty(0))
     layout = layout.to(q.device)
