@@ -9,10 +9,10 @@ DATASETS = sorted(p.stem for p in (CONFIGS / "dataset").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("name", DATASETS)
-@pytest.mark.parametrize("extra", [[], ["dataset.image_size=64"]])
+@pytest.mark.parametrize("extra", [[], ["dataset.image_size=64"], ["dataset.num_classes=7"]])
 def test_shape_from_config_matches_the_datamodule(compose_cfg, name, extra):
     if extra and name not in ("synthetic", "imagenet"):
-        pytest.skip("image size is fixed by the data")
+        pytest.skip("image size and classes are fixed by the data")
     cfg = compose_cfg("estimate", [f"dataset={name}", *extra])
     shape = dataset_shape(cfg.dataset)
     datamodule = instantiate(cfg.dataset)

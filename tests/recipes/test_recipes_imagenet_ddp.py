@@ -22,7 +22,7 @@ def tiny_imagenet(tmp_path):
 def test_reactnet_trains_on_an_imagenet_folder(tmp_path, tiny_imagenet):
     run = tmp_path / "run"
     res = run_entry("train.py", "dataset=imagenet", f"dataset.data_dir={tiny_imagenet}",
-                    "dataset.image_size=32", "+dataset.num_classes=2", "dataset.batch_size=4",
+                    "dataset.image_size=32", "dataset.num_classes=2", "dataset.batch_size=4",
                     "dataset.num_workers=0", "model=reactnet_a", "quant=origin", "debug=fast",
                     f"hydra.run.dir={run}")
     assert res.returncode == 0, res.stderr[-3000:]
