@@ -10,9 +10,7 @@ with a mask of the word's channels that the subarray holds, so every mapping is 
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 
 import torch
 import torch.nn.functional as F
@@ -107,24 +105,6 @@ def _buffer(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
     return _BUFFERS[key]
 
 
-@cache
-def _pool(workers: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(workers, thread_name_prefix="bwma-cim")
-
-
-def _parallel(lib, fn, n: int) -> None:
-    """fn(n0, n1) over image ranges: one call when the library splits them over OpenMP
-    (PyTorch's own threads), else torch's thread count of Python threads (ctypes releases
-    the GIL)."""
-    workers = 1 if lib.threaded() else max(1, min(torch.get_num_threads(), n))
-    bounds = [n * i // workers for i in range(workers + 1)]
-    if workers == 1:
-        fn(0, n)
-        return
-    for job in [_pool(workers).submit(fn, a, b) for a, b in zip(bounds, bounds[1:])]:
-        job.result()
-
-
 @torch.no_grad()
 def read(codes: torch.Tensor, s: torch.Tensor, terms: Terms, conv: dict | None, groups: int,
          bits: int, bit_serial: bool, delta: torch.Tensor,
@@ -144,8 +124,8 @@ def read(codes: torch.Tensor, s: torch.Tensor, terms: Terms, conv: dict | None, 
     code8 = code8.permute(0, 2, 3, 1).contiguous()          # channels last: one pixel's codes
     hp, wp = h + 2 * ph, w + 2 * pw
     packed = _buffer((planes, n, hp, wp, g, terms.words), _DTYPE[terms.word_bits])  # all written
-    _parallel(lib, lambda a, b: lib.pack_planes(code8.data_ptr(), n, c, h, w, planes, g,
-                                                terms.words, ph, pw, a, b, packed.data_ptr()), n)
+    lib.pack_planes(code8.data_ptr(), n, c, h, w, planes, g, terms.words, ph, pw, 0, n,
+                    packed.data_ptr())
     cells = terms.pack_weight(s, g)
     di, dj = terms.kernel_shift(conv["dilation"])
     if grid is None:
@@ -155,15 +135,11 @@ def read(codes: torch.Tensor, s: torch.Tensor, terms: Terms, conv: dict | None, 
     place = 2.0 ** torch.arange(planes, dtype=torch.float32)
     scale = (float(delta) * place if bit_serial else torch.tensor([float(delta)])).contiguous()
     out = torch.empty(n, o, ho, wo)
-    keep = (terms.start, di, dj, terms.word, terms.mask, cells)   # alive during the calls
-
-    def run(a: int, b: int) -> None:
-        failed = lib.read_arrays(
-            packed.data_ptr(), planes, n, hp, wp, g, terms.words, terms.arrays,
-            *(t.data_ptr() for t in keep), cells.shape[1], o // g, ho, wo, sh, sw,
-            int(bit_serial), int(grid is not None), lo, hi, step, scale.data_ptr(), a, b,
-            out.data_ptr())
-        if failed:
-            raise MemoryError("binary crossbar read: out of memory")
-    _parallel(lib, run, n)
+    failed = lib.read_arrays(
+        packed.data_ptr(), planes, n, hp, wp, g, terms.words, terms.arrays,
+        *(t.data_ptr() for t in (terms.start, di, dj, terms.word, terms.mask, cells)),
+        cells.shape[1], o // g, ho, wo, sh, sw, int(bit_serial), int(grid is not None),
+        lo, hi, step, scale.data_ptr(), 0, n, out.data_ptr())
+    if failed:
+        raise MemoryError("binary crossbar read: out of memory")
     return out.reshape(n, o, ho * wo)

@@ -55,18 +55,18 @@ class Crossbar(nn.Module):
         self._terms: binary.Terms | None = None
 
     def forward(self, layer: nn.Module, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        if self.adc_grad == "ste" and torch.is_grad_enabled() and self._streams() \
-                and activation_grid(layer.act_quantizer, x) is not None:
+        grid = activation_grid(layer.act_quantizer, x)    # detached
+        if self.adc_grad == "ste" and torch.is_grad_enabled() and grid is not None \
+                and self._streams():
             with torch.no_grad():
-                value = self._tiled(layer, x.detach(), w.detach())
-            return _IdealGradient.apply(x, w, layer.bias, value, _conv_args(layer))
-        return self._tiled(layer, x, w)
+                value = self._tiled(layer, x.detach(), w.detach(), grid)
+            return _IdealGradient.apply(x, w, layer.bias, value, self._layout.conv)
+        return self._tiled(layer, x, w, grid)
 
-    def _tiled(self, layer: nn.Module, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def _tiled(self, layer: nn.Module, x: torch.Tensor, w: torch.Tensor, grid) -> torch.Tensor:
         conv = w.dim() == 4
         groups = layer.groups if conv else 1
         c, r, s = split_weight(w, layer.w_bits)
-        grid = activation_grid(layer.act_quantizer, x)
         n = x.shape[0]
         if grid is not None and self._streams():
             a_min, delta, bits = grid
@@ -74,7 +74,7 @@ class Crossbar(nn.Module):
                 self._layout = streamed.Layout.build(layer, self.rows, self.kernel,
                                                      self.subarray, self.mapping)
             self._layout = self._layout.to(x.device)   # moved once, not on every call
-            out = self._read(layer, (x - a_min) / delta, self.variation(s), bits, delta)
+            out = self._read((x - a_min) / delta, self.variation(s), bits, delta)
             offset = a_min
         else:
             planes, scale, offset = _input_planes(x, grid, self.bit_serial)
@@ -95,8 +95,8 @@ class Crossbar(nn.Module):
         h, wd = _out_size(layer, x)
         return out.reshape(n, -1, h, wd)
 
-    def _read(self, layer: nn.Module, q: torch.Tensor, s: torch.Tensor, bits: int,
-              delta: torch.Tensor) -> torch.Tensor:
+    def _read(self, q: torch.Tensor, s: torch.Tensor, bits: int, delta: torch.Tensor
+              ) -> torch.Tensor:
         """(N, O, L) read of the integer codes q: the popcount kernel where it applies (no
         autograd needed, ±1 cells), else the streamed read."""
         needs_grad = torch.is_grad_enabled() and (q.requires_grad or s.requires_grad)
@@ -107,7 +107,7 @@ class Crossbar(nn.Module):
                                              self.kernel, self.subarray, self.mapping)
         grid = None if self.adc is None else streamed.adc_grid(
             self.adc, q, s, self._layout, bits, self.bit_serial)
-        return binary.read(q, s, self._terms, _conv_args(layer), self._layout.groups, bits,
+        return binary.read(q, s, self._terms, self._layout.conv, self._layout.groups, bits,
                            self.bit_serial, delta, grid)
 
     def _streams(self) -> bool:
@@ -149,13 +149,6 @@ def _input_planes(x: torch.Tensor, grid, bit_serial: bool):
 def _unfold(x: torch.Tensor, layer: nn.Module) -> torch.Tensor:
     return F.unfold(x, layer.kernel_size, dilation=layer.dilation, padding=layer.padding,
                     stride=layer.stride)
-
-
-def _conv_args(layer: nn.Module) -> dict | None:
-    if not hasattr(layer, "kernel_size"):
-        return None
-    return dict(kernel_size=tuple(layer.kernel_size), dilation=tuple(layer.dilation),
-                padding=tuple(layer.padding), stride=tuple(layer.stride))
 
 
 def _input_window_sum(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:

@@ -177,12 +177,13 @@ def calibrate(cfg: DictConfig) -> dict[str, Any]:
     generator = torch.Generator().manual_seed(int(cfg.seed))
     ref_layers = dict(reference.named_modules())
     errors = {}
-    net.eval()
+    net.eval()   # calibrate_layer leaves each layer in eval mode too
+    # Two passes per layer: keeping every layer's activations for all images at once would
+    # not fit for ImageNet networks, and the quantized inputs change as layers are fitted.
     for name, layer in crossbar_layers(net):
         fp_inputs, targets = _layer_io(reference, ref_layers[name], images)
         inputs, _ = _layer_io(net, layer, images)   # what the calibrated layers before feed it
         errors[name] = calibrate_layer(layer, inputs, targets, settings, generator, fp_inputs)
-    net.eval()
     acc = _test_accuracy(cfg, net, datamodule)
     folder = run_dir()
     (folder / "checkpoints").mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,6 @@ TUNED = ("-march=native", "-fopenmp")     # each is tried, and dropped if the bu
 _i, _f = ctypes.c_int, ctypes.c_float
 _p = ctypes.c_void_p
 SIGNATURES = {
-    "threaded": (_i, []),
     "pack_planes": (None, [_p] + [_i] * 11 + [_p]),
     "read_arrays": (_i, [_p] + [_i] * 7 + [_p] * 6 + [_i] * 8 + [_f] * 3 + [_p, _i, _i, _p]),
 }

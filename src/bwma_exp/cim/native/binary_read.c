@@ -11,8 +11,8 @@
  * Plain C called through ctypes (no Python or torch headers: compiles in well under a second).
  * Built with -fopenmp, the library shares PyTorch's libgomp (the same soname, loaded first),
  * so the batch is split over PyTorch's own worker threads: separate threads would compete
- * with them while they spin-wait after each PyTorch op (measured: 40 % of the CPU time).
- * Without OpenMP, threaded() is 0 and the caller splits images [n0, n1) across threads.
+ * with them while they spin-wait after each PyTorch op. Built without OpenMP (a compiler
+ * that lacks it), the kernels run on one thread.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -168,14 +168,6 @@ static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G
 #else
 #define SPLIT(call) { const int a = n0, b = n1; call; }
 #endif
-
-int threaded(void) {
-#ifdef _OPENMP
-    return 1;
-#else
-    return 0;
-#endif
-}
 
 void pack_planes(const uint8_t *codes, int N, int C, int H, int W, int P, int G, int Wd,
                  int ph, int pw, int n0, int n1, word_t *out) {
