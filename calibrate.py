@@ -3,7 +3,7 @@ import sys
 
 from bwma_exp.cli import JobRunner, precheck
 
-precheck(sys.argv[1:])
+precheck(sys.argv[1:], "calibrate")
 
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402

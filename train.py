@@ -3,7 +3,7 @@ import sys
 
 from bwma_exp.cli import JobRunner, precheck
 
-precheck(sys.argv[1:], resumable=True)
+precheck(sys.argv[1:], "train", resumable=True)
 
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402

@@ -22,3 +22,12 @@ def test_eval_of_a_missing_checkpoint_is_one_line(tmp_path):
     assert res.returncode != 0
     last = res.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ckpt_path=") and "Traceback" not in res.stderr
+
+
+def test_a_key_eval_does_not_have_is_one_line(tmp_path):
+    """eval.yaml has no logger: a train.py habit gets the keys eval does have."""
+    res = run_entry("eval.py", f"ckpt_path={tmp_path}", "logger.wandb.mode=disabled",
+                    f"hydra.run.dir={tmp_path / 'eval'}")
+    assert res.returncode == 2
+    last = res.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: logger is not a key of the eval config") and "ckpt_path" in last

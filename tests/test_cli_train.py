@@ -50,6 +50,10 @@ BAD_INPUTS = [
     (["adc_bits=13"], "adc_bits=13", "1 to 12"),
     # raised inside a datamodule that Hydra instantiates (Hydra wraps the error)
     (["dataset.batch_size=0"], "dataset.batch_size=0", ">= 1"),
+    # keys the config does not have: the keys it does have, before Hydra's own report
+    (["trainer.max_epoch=3"], "trainer.max_epoch is not a key", "max_epochs"),
+    (["foo.bar=1"], "foo is not a key", "optimizer"),
+    (["-m", "cim.adc_gradd=ste,clipped"], "cim.adc_gradd is not a key", "adc_grad"),
 ]
 
 

@@ -3,6 +3,7 @@ turned into one line (key, value, what is allowed) with a non-zero exit and no t
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -45,6 +46,49 @@ def check_group_overrides(argv: list[str]) -> None:
                 raise ConfigError(key, option, ", ".join(allowed), hint=hint)
 
 
+def check_keys(argv: list[str], config_name: str) -> None:
+    """An override of a key the composed config does not have (trainer.max_epoch=3) fails
+    here with one line naming the keys it could be, instead of Hydra's five-line report.
+    Sweeps are checked at their first value; syntax errors and Hydra's own keys are left to
+    Hydra."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import ConfigCompositionException, HydraException
+    from omegaconf import OmegaConf
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(
+            [a for a in argv if "=" in a and not a.startswith("-")])
+        first = [f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}"
+                 if o.is_sweep_override() else o.input_line
+                 for o in parsed if not o.get_key_element().lstrip("+~").startswith("hydra")]
+    except (HydraException, StopIteration, TypeError, ValueError):
+        return
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        try:
+            compose(config_name, overrides=first)
+            return
+        except ConfigCompositionException as err:
+            missing = re.match(r"Could not override '([^']+)'", str(err))
+            if missing is None:
+                return
+            key = missing.group(1)
+            rest = [o for o in first if o.split("=", 1)[0] != key]
+            try:
+                cfg = compose(config_name, overrides=rest)
+            except HydraException:
+                return
+    parent, _, name = key.rpartition(".")
+    while parent and not OmegaConf.is_dict(OmegaConf.select(cfg, parent)):
+        parent, _, name = parent.rpartition(".")       # the first missing part of the key
+    node = OmegaConf.select(cfg, parent) if parent else cfg
+    keys = ", ".join(sorted(k for k in node.keys() if not str(k).startswith("_")))
+    missing = f"{parent}.{name}" if parent else name
+    where = f"{parent} has" if parent else "its top-level keys are"
+    fail(f"{missing} is not a key of the {config_name} config: {where} {keys}. "
+         f"Add a new key with +{key}=...")
+
+
 def fail(message: str, code: int = 2) -> None:
     print(f"error: {message}", file=sys.stderr)
     sys.exit(code)
@@ -58,7 +102,7 @@ def quiet_known_warnings() -> None:
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
 
 
-def precheck(argv: list[str], resumable: bool = False) -> None:
+def precheck(argv: list[str], config_name: str, resumable: bool = False) -> None:
     """Checks the command line; for train.py also turns ``ckpt_path=last`` into a resume of that
     run (rewriting sys.argv before Hydra parses it)."""
     os.environ.setdefault("PROJECT_ROOT", str(REPO_ROOT))
@@ -71,6 +115,7 @@ def precheck(argv: list[str], resumable: bool = False) -> None:
             sys.argv[1:] = resume_argv(argv, runs_root)
     except ConfigError as err:
         fail(str(err))
+    check_keys(sys.argv[1:] if resumable else argv, config_name)
 
 
 class JobRunner:
