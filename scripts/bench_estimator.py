@@ -28,7 +28,7 @@ def vgg8_layers() -> list[LayerSpec]:
 
 
 def main(repeats: int = 10) -> None:
-    hardware = yaml.safe_load((ROOT / "configs" / "hardware" / "default.yaml").read_text())
+    hardware = yaml.safe_load((ROOT / "src" / "bwma_exp" / "configs" / "hardware" / "default.yaml").read_text())
     devices = {name: load_device(name) for name in ("rram", "sram", "fefet")}
     layers = vgg8_layers()
     grid = list(itertools.product(devices, (32, 64, 128, 256), (3, 4, 5, 6)))

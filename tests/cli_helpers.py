@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIGS = REPO / "configs"
+CONFIGS = REPO / "src" / "bwma_exp" / "configs"
 # A few batches of everything, no W&B: the pipeline end to end in seconds.
 TINY = ["debug=fast", "dataset.batch_size=16"]
 

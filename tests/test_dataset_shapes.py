@@ -2,7 +2,7 @@
 import pytest
 from hydra.utils import instantiate
 
-from bwma_exp.dataset_shapes import dataset_shape
+from bwma_exp.utils.dataset_shapes import dataset_shape
 from cli_helpers import CONFIGS
 
 DATASETS = sorted(p.stem for p in (CONFIGS / "dataset").glob("*.yaml"))

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import nn
 
-from .errors import ConfigError
+from .utils.errors import ConfigError
 
 NO_TEACHER_HINT = "distill.teacher_model names the zoo model whose weights distill.teacher_ckpt holds."
 
@@ -71,7 +71,7 @@ def build_teacher(cfg: DictConfig, num_classes: int, image_size: int,
     from .models import build_model, zoo  # noqa: F401  (zoo fills MODELS)
     from .models.registry import MODELS
     from .quant import QuantSpec
-    from .weights import load_weights_strict
+    from .utils.weights import load_weights_strict
 
     d = cfg.get("distill") or {}
     if not d.get("teacher_ckpt"):

@@ -13,7 +13,7 @@ from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
 from .distill import FrozenTeacher, distillation_loss
-from .errors import ConfigError
+from .utils.errors import ConfigError
 from .quant import set_training_progress
 from .quant.origin import clip_latent_weights
 

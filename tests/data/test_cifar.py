@@ -13,7 +13,7 @@ from cifar_archives import md5_of, write_cifar10_archive, write_cifar100_archive
 
 from bwma_exp.data import cifar
 from bwma_exp.data.cifar import Cifar10DataModule, Cifar100DataModule
-from bwma_exp.errors import ConfigError, DataUnavailableError
+from bwma_exp.utils.errors import ConfigError, DataUnavailableError
 
 
 def as_images(data: np.ndarray) -> torch.Tensor:

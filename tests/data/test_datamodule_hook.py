@@ -7,7 +7,7 @@ import torch
 
 from bwma_exp.data.augment import normalize, random_crop_with_padding, random_horizontal_flip
 from bwma_exp.data.synthetic import SyntheticDataModule
-from bwma_exp.errors import ConfigError
+from bwma_exp.utils.errors import ConfigError
 
 
 def small(**kwargs):

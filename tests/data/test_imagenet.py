@@ -8,7 +8,7 @@ from PIL import Image
 from bwma_exp.data.augment import normalize, random_horizontal_flip
 from bwma_exp.data.imagenet import ImageNetDataModule
 from bwma_exp.data.pil_transforms import ResizeCenterCrop, random_resized_crop_box
-from bwma_exp.errors import ConfigError, DataUnavailableError
+from bwma_exp.utils.errors import ConfigError, DataUnavailableError
 
 SIZES = [(40, 30), (64, 64), (30, 50)]
 

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def hw_defaults() -> dict:
-    return yaml.safe_load(open(ROOT / "configs" / "hardware" / "default.yaml"))
+    return yaml.safe_load(open(ROOT / "src" / "bwma_exp" / "configs" / "hardware" / "default.yaml"))
 
 
 @pytest.fixture

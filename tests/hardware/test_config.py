@@ -2,7 +2,7 @@
 import pytest
 from vgg8_layers import conv
 
-from bwma_exp.errors import ConfigError
+from bwma_exp.utils.errors import ConfigError
 from bwma_exp.hardware import DEVICES, HardwareConfig, LayerSpec, estimate, load_device
 
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from bwma_exp.errors import ConfigError
+from bwma_exp.utils.errors import ConfigError
 from bwma_exp.models import build_model
 from bwma_exp.quant import METHODS, QConv2d, QLinear, QuantSpec
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bwma_exp.errors import ConfigError
+from bwma_exp.utils.errors import ConfigError
 from bwma_exp.models import build_model
 from bwma_exp.models.counter import is_binary
 from bwma_exp.quant import METHODS, QConv2d, QLinear, QuantSpec

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from bwma_exp.errors import ConfigError
+from bwma_exp.utils.errors import ConfigError
 from bwma_exp.quant import ActQuantizer
 
 

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from bwma_exp.errors import ConfigError
+from bwma_exp.utils.errors import ConfigError
 from bwma_exp.quant import QuantSpec
 from bwma_exp.quant.bwba import SignActQuantizer, XNORWeightQuantizer
 from bwma_exp.quant.lsq import LSQActQuantizer, LSQWeightQuantizer

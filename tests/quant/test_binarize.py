@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from bwma_exp.errors import ConfigError
+from bwma_exp.utils.errors import ConfigError
 from bwma_exp.quant.functional import bwma_binarize
 
 # Asymmetric: mean 0, population std 0.5, median (lower middle) -0.25; only 2 of 6 above the mean.

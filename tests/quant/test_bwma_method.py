@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from bwma_exp.errors import ConfigError
+from bwma_exp.utils.errors import ConfigError
 from bwma_exp.quant import ActQuantizer, BWMAWeightQuantizer, QuantSpec, set_training_progress
 from bwma_exp.quant.schedule import irnet_schedule
 

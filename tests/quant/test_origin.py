@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from bwma_exp.errors import ConfigError
+from bwma_exp.utils.errors import ConfigError
 from bwma_exp.quant import QuantSpec
 from bwma_exp.quant.origin import BiRealSign, ChannelScaledSign, ClippedSign, clip_latent_weights
 

@@ -9,7 +9,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from bwma_exp.distill import FrozenTeacher, distillation_loss
-from bwma_exp.errors import ConfigError
+from bwma_exp.utils.errors import ConfigError
 from bwma_exp.module import CIMClassifier
 from bwma_exp.quant import QuantSpec
 

@@ -4,7 +4,7 @@ import csv
 import pytest
 import torch
 
-from bwma_exp.errors import ConfigError
+from bwma_exp.utils.errors import ConfigError
 from bwma_exp.models import build_model
 from bwma_exp.quant import QuantSpec
 from bwma_exp.tasks.train import _check_required_keys

@@ -6,8 +6,8 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
-from ..builders import estimate_hardware
-from ..summary import RunSummary
+from ..utils.builders import estimate_hardware
+from ..utils.summary import RunSummary
 
 HEADLINE = ("latency_ns", "energy_pj", "energy_dynamic_pj", "energy_leakage_pj", "area_um2",
             "tops_per_w", "utilization", "clock_period_ns")

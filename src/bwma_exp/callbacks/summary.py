@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytorch_lightning as pl
 
-from ..summary import RunSummary
+from ..utils.summary import RunSummary
 
 
 class SummaryCallback(pl.Callback):

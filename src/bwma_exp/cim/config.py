@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConfigError
+from ..utils.errors import ConfigError
 from .adc import RANGE_MODES
 from .variation import KINDS
 

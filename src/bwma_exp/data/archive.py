@@ -9,7 +9,7 @@ import tarfile
 import urllib.request
 from pathlib import Path
 
-from bwma_exp.errors import DataUnavailableError
+from bwma_exp.utils.errors import DataUnavailableError
 
 DOWNLOAD_TIMEOUT_S = 10.0
 

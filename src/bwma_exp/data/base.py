@@ -22,7 +22,7 @@ from bwma_exp.data.augment import (
     to_unit_float,
 )
 from bwma_exp.data.tensor_dataset import TensorBatchDataset, keep_batch
-from bwma_exp.errors import ConfigError
+from bwma_exp.utils.errors import ConfigError
 
 
 def check_int(key: str, value: Any, minimum: int) -> int:

@@ -25,7 +25,7 @@ import torch
 from bwma_exp.data.archive import download, safe_extract_tar, verify_md5
 from bwma_exp.data.base import ImageDataModule, check_bool, check_int
 from bwma_exp.data.tensor_dataset import TensorBatchDataset
-from bwma_exp.errors import ConfigError, DataUnavailableError
+from bwma_exp.utils.errors import ConfigError, DataUnavailableError
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"

@@ -18,7 +18,7 @@ from pathlib import Path
 from bwma_exp.data.base import ImageDataModule, check_int
 from bwma_exp.data.image_folder import ImageFolderDataset, class_folders, list_images
 from bwma_exp.data.pil_transforms import RandomResizedCrop, ResizeCenterCrop
-from bwma_exp.errors import ConfigError, DataUnavailableError
+from bwma_exp.utils.errors import ConfigError, DataUnavailableError
 
 EVAL_RESIZE_RATIO = 256 / 224
 LAYOUT = "<data_dir>/train/<class>/*.JPEG and <data_dir>/val/<class>/*.JPEG"

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from bwma_exp.data.base import ImageDataModule, check_int
 from bwma_exp.data.tensor_dataset import TensorBatchDataset
-from bwma_exp.errors import ConfigError
+from bwma_exp.utils.errors import ConfigError
 
 PROTOTYPE_GRID = 4
 

@@ -1,13 +1,14 @@
 """Crossbar technology presets: configs/device/<name>.yaml."""
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import yaml
 
-from bwma_exp.errors import ConfigError
+from bwma_exp.utils.errors import ConfigError
 
-DEVICE_DIR = Path(__file__).resolve().parents[3] / "configs" / "device"
+DEVICE_DIR = Path(str(resources.files("bwma_exp") / "configs" / "device"))
 DEVICES = ("rram", "sram", "fefet")
 _HINT = "device is the crossbar technology; for a CPU/GPU set trainer.accelerator"
 

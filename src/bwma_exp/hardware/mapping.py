@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from bwma_exp.errors import ConfigError
+from bwma_exp.utils.errors import ConfigError
 
 MAPPINGS = ("novel", "im2col", "channel_grouped")
 

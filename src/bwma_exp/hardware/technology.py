@@ -95,7 +95,7 @@ TECH_22NM = Technology(
 
 def technology(node_nm: float) -> Technology:
     if node_nm != 22:
-        from bwma_exp.errors import ConfigError
+        from bwma_exp.utils.errors import ConfigError
 
         raise ConfigError("hardware.technology_nm", node_nm, "22",
                           hint="only the 22 nm node of NeuroSim V1.3 is characterised")

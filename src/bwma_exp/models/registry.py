@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from torch import nn
 
-from ..errors import ConfigError
+from ..utils.errors import ConfigError
 from ..quant import QuantSpec
 
 ModelBuilder = Callable[..., nn.Module]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..errors import ConfigError
+from ..utils.errors import ConfigError
 from ..quant import QuantSpec
 from .blocks import init_conv_weights_, model_options
 from .registry import register_model

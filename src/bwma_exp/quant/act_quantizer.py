@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..errors import ConfigError
+from ..utils.errors import ConfigError
 from .act_quant import BinaryActQuant, MultiBitActQuant, RunningRangeActQuant
 from .functional import MAX_ACT_BITS
 from .kernels import KERNEL_MODES

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..errors import ConfigError
+from ..utils.errors import ConfigError
 from .act_quantizer import ActQuantizer
 from .binarize import SPLITS, MomentMatchedBinarize
 from .functional import MAX_ACT_BITS

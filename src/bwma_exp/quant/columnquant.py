@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from ..cim.adc import ADC
-from ..errors import ConfigError
+from ..utils.errors import ConfigError
 from .lsq import RoundSTE, ScaleGrad, signed_range
 from .options import read_options
 from .spec import QuantSpec, register_method

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from ..errors import ConfigError
+from ..utils.errors import ConfigError
 from .act_quant import BinaryActQuant, MultiBitActQuant
 from .binarize import SPLITS, MomentMatchedBinarize
 from .kernels import KERNEL_MODES

@@ -3,7 +3,7 @@ see ``lsq.py``), the multi-bit baseline. Needs at least 2 bits for each (LSQ's s
 range is empty: Qp = 0); binary settings are ``quant=bwma`` / ``quant=bwba``."""
 from __future__ import annotations
 
-from ..errors import ConfigError
+from ..utils.errors import ConfigError
 from .lsq import LSQActQuantizer, LSQWeightQuantizer
 from .options import read_options
 from .spec import QuantSpec, register_method

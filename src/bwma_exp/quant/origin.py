@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..errors import ConfigError
+from ..utils.errors import ConfigError
 from .spec import QuantSpec, register_method
 
 VARIANTS = ("reactnet", "bmxnet")

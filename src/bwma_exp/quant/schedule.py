@@ -7,7 +7,7 @@ flat slope (every weight learns), late epochs a sharp one close to the sign's Di
 """
 from __future__ import annotations
 
-from ..errors import ConfigError
+from ..utils.errors import ConfigError
 
 
 def irnet_schedule(epoch: int, max_epochs: int) -> tuple[float, float]:

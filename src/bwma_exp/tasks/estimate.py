@@ -10,7 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.table import Table
 
-from ..builders import (
+from ..utils.builders import (
     build_datamodule,
     build_model,
     build_spec,
@@ -19,9 +19,9 @@ from ..builders import (
     input_shape,
     run_identity,
 )
-from ..dataset_shapes import dataset_shape
-from ..summary import RunSummary, atomic_write_json
-from ..validation import validate_common
+from ..utils.dataset_shapes import dataset_shape
+from ..utils.summary import RunSummary, atomic_write_json
+from ..utils.validation import validate_common
 from .common import overrides, run_dir
 
 HARDWARE_FILE = "hardware.json"

@@ -9,7 +9,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities import rank_zero_only
 
-from ..builders import (
+from ..utils.builders import (
     attach_cim,
     build_datamodule,
     build_model,
@@ -20,12 +20,12 @@ from ..builders import (
 )
 from ..callbacks import HardwareEstimateCallback, RNGStateCallback, SummaryCallback
 from ..distill import build_teacher, distill_options
-from ..errors import ConfigError
-from ..loggers import build_loggers, finish_wandb
+from ..utils.errors import ConfigError
+from ..utils.loggers import build_loggers, finish_wandb
 from ..module import CIMClassifier
-from ..summary import RunSummary
-from ..validation import validate_common
-from ..weights import load_weights_strict
+from ..utils.summary import RunSummary
+from ..utils.validation import validate_common
+from ..utils.weights import load_weights_strict
 from .common import fmt_hw, fmt_pct, overrides, print_result_table, run_dir, sweep_group
 
 

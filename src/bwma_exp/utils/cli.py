@@ -3,6 +3,7 @@ turned into one line (key, value, what is allowed) with a non-zero exit and no t
 from __future__ import annotations
 
 import os
+from importlib import resources
 import re
 import sys
 import traceback
@@ -12,8 +13,8 @@ from typing import Any
 
 from .errors import ConfigError, DataUnavailableError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = REPO_ROOT / "configs"
+# The configs ship inside the package, so an installed wheel runs as a checkout does.
+CONFIG_DIR = Path(str(resources.files("bwma_exp") / "configs"))
 # Errors that are the user's to fix: one line, no traceback.
 USER_ERRORS: tuple[type[BaseException], ...] = (ConfigError, DataUnavailableError)
 DEVICE_HINT = "device is the crossbar technology; to train on a CPU/GPU set trainer.accelerator."
@@ -105,7 +106,9 @@ def quiet_known_warnings() -> None:
 def precheck(argv: list[str], config_name: str, resumable: bool = False) -> None:
     """Checks the command line; for train.py also turns ``ckpt_path=last`` into a resume of that
     run (rewriting sys.argv before Hydra parses it)."""
-    os.environ.setdefault("PROJECT_ROOT", str(REPO_ROOT))
+    # Run folders and data live under the folder the command is started from (the checkout's
+    # root in the README's commands); PROJECT_ROOT moves them elsewhere.
+    os.environ.setdefault("PROJECT_ROOT", os.getcwd())
     quiet_known_warnings()
     try:
         check_group_overrides(argv)
@@ -194,5 +197,5 @@ def one_line(err: BaseException) -> str:
 
 
 def _is_known_runtime_error(err: BaseException) -> bool:
-    from .module import NonFiniteLossError
+    from ..module import NonFiniteLossError
     return isinstance(err, NonFiniteLossError)

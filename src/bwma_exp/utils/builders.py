@@ -8,7 +8,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
 from .errors import ConfigError
-from .quant import QuantSpec
+from ..quant import QuantSpec
 
 # Methods whose activations are binary by construction: act_bits is ignored (and reported as 1)
 # so that one sweep can put them beside multi-bit methods. bwba's weights are binary too; origin
@@ -50,7 +50,7 @@ def hardware_targets(cfg: DictConfig) -> list[tuple[str, dict, int]]:
 
     The run's own ``device`` group (with any overrides) comes first; ``hardware.devices`` and
     ``hardware.crossbar_sizes`` add more targets without retraining."""
-    from .hardware import load_device
+    from ..hardware import load_device
     from .validation import as_power_of_two
 
     own = OmegaConf.to_container(cfg.device, resolve=True)
@@ -70,7 +70,7 @@ def estimate_hardware(cfg: DictConfig, model: nn.Module, shape: tuple[int, int, 
                       ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The run's own estimate and one per hardware target ("<device>/<size>"). ``layers``
     (the model's layer table) may be passed in when the caller already traced the model."""
-    from .hardware import HardwareConfig, estimate, layer_table
+    from ..hardware import HardwareConfig, estimate, layer_table
 
     layers = layers if layers is not None else layer_table(model, shape)
     if not layers:
@@ -90,7 +90,7 @@ def estimate_hardware(cfg: DictConfig, model: nn.Module, shape: tuple[int, int, 
 
 
 def count_ops(model: nn.Module, shape: tuple[int, int, int]) -> dict[str, Any]:
-    from .models.counter import count_ops as _count
+    from ..models.counter import count_ops as _count
     return _count(model, shape)
 
 
@@ -113,9 +113,9 @@ def attach_cim(cfg: DictConfig, model: nn.Module, shape: tuple[int, int, int],
     """Compute every quantized layer on tiled crossbars when ``cim.tiled`` (or ``force``, used
     by evaluation under device variation); mapped with the run's own device, crossbar_size and
     ``hardware.mapping``, as the estimator maps them. Returns the number of tiled layers."""
-    from .cim.attach import attach_crossbars
-    from .cim.config import CIMConfig
-    from .hardware import HardwareConfig
+    from ..cim.attach import attach_crossbars
+    from ..cim.config import CIMConfig
+    from ..hardware import HardwareConfig
 
     cim = CIMConfig.from_dict(OmegaConf.to_container(cfg.get("cim") or {}, resolve=True),
                               cfg.adc_bits)

@@ -1,0 +1,1 @@
+"""The Hydra configs, shipped with the package (read through ``importlib.resources``)."""
