@@ -20,7 +20,8 @@ import torch
 import torch.nn.functional as F
 
 from bwma_exp.models import build_model
-from bwma_exp.quant import QuantSpec, kernels
+from bwma_exp.quant import QuantSpec
+from bwma_exp.quant.bwma import activation_formulas as formulas
 
 
 def make_runs(act_bits: int) -> dict[str, QuantSpec]:
@@ -73,7 +74,7 @@ def main() -> None:
 
     median = {name: statistics.median(t) for name, t in times.items()}
     compiled = all(k.compiled is not None and not k.failed
-                   for k in (kernels.observe_and_quantize, kernels.grid_surrogate_grad))
+                   for k in (formulas.observe_and_quantize_kernel, formulas.grid_surrogate_grad_kernel))
     print(f"ResNet-20, batch {args.batch}, {threads} threads, act_bits={args.act_bits}, "
           f"{args.steps} timed steps each (median); default path "
           f"{'compiled' if compiled else 'eager (not compiled)'}")

@@ -15,6 +15,8 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import nn
 
+from .models import MODELS, build_model
+from .quant import QuantSpec
 from .utils.errors import ConfigError
 
 NO_TEACHER_HINT = "distill.teacher_model names the zoo model whose weights distill.teacher_ckpt holds."
@@ -68,9 +70,6 @@ def build_teacher(cfg: DictConfig, num_classes: int, image_size: int,
                   in_channels: int) -> FrozenTeacher | None:
     """The frozen teacher of ``distill.teacher_ckpt`` (None: no distillation). The teacher is the
     zoo model ``distill.teacher_model`` in full precision, its weights loaded strictly."""
-    from .models import build_model, zoo  # noqa: F401  (zoo fills MODELS)
-    from .models.registry import MODELS
-    from .quant import QuantSpec
     from .utils.weights import load_weights_strict
 
     d = cfg.get("distill") or {}

@@ -13,9 +13,13 @@ from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
 from .distill import FrozenTeacher, distillation_loss
+from .quant import (
+    clip_latent_weights,
+    has_latent_clip,
+    regularization_loss,
+    set_training_progress,
+)
 from .utils.errors import ConfigError
-from .quant import set_training_progress
-from .quant.origin import clip_latent_weights
 
 SCHEDULES = ("cosine", "linear", "constant")
 WEIGHT_DECAY_SCOPES = ("all", "conv")
@@ -39,9 +43,7 @@ class CIMClassifier(pl.LightningModule):
             raise ConfigError("weight_decay_scope", weight_decay_scope, ", ".join(WEIGHT_DECAY_SCOPES))
         self.weight_decay_scope = weight_decay_scope
         # BMXNet-variant binary layers keep their latent weights within +-1.3 after every step.
-        self.clips_latent_weights = any(
-            getattr(getattr(m, "weight_quantizer", None), "latent_clip", None) is not None
-            for m in net.modules())
+        self.clips_latent_weights = has_latent_clip(net)
         self.optimizer_factory = optimizer
         self.scheduler_cfg = dict(scheduler or {"name": "constant"})
         if self.scheduler_cfg.get("name") not in SCHEDULES:
@@ -78,9 +80,7 @@ class CIMClassifier(pl.LightningModule):
 
     def regularization_loss(self) -> torch.Tensor | float:
         """Sum of the quantizers' own loss terms of this forward (quant=cimq's bit sparsity)."""
-        terms = [m.regularization_loss() for m in self.net.modules()
-                 if callable(getattr(m, "regularization_loss", None))]
-        return sum(t for t in terms if t is not None)
+        return regularization_loss(self.net)
 
     def training_loss(self, logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Cross-entropy; with a teacher ``alpha * KD + (1 - alpha) * CE`` (alpha 1: KD only)."""

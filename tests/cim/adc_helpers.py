@@ -1,5 +1,5 @@
 """An ADC with a fixed, already calibrated range, as after training (evaluation mode)."""
-from bwma_exp.cim.adc import ADC
+from bwma_exp.quant.common.adc import ADC
 
 
 def fixed_adc(bits: int, lo: float, hi: float) -> ADC:

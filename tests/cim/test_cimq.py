@@ -10,10 +10,10 @@ from torch import nn
 
 from bwma_exp.cim.attach import attach_crossbars
 from bwma_exp.cim.config import CIMConfig
-from bwma_exp.utils.errors import ConfigError
 from bwma_exp.module import CIMClassifier
 from bwma_exp.quant import QuantSpec
 from bwma_exp.quant.cimq import BitSparseActQuantizer, ReparamClipADC, expected_bit_count
+from bwma_exp.utils.errors import ConfigError
 
 
 def _act(bits: int, lam: float, step: float) -> BitSparseActQuantizer:

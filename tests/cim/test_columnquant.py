@@ -10,10 +10,10 @@ from torch import nn
 
 from bwma_exp.cim.attach import attach_crossbars
 from bwma_exp.cim.config import CIMConfig
-from bwma_exp.utils.errors import ConfigError
 from bwma_exp.hardware import HardwareConfig
 from bwma_exp.quant import QuantSpec
 from bwma_exp.quant.columnquant import ArrayWeightQuantizer, ColumnADC, DoReFaActQuantizer
+from bwma_exp.utils.errors import ConfigError
 from cli_helpers import CONFIGS
 
 

@@ -8,9 +8,9 @@ import torch
 from adc_helpers import fixed_adc
 
 from bwma_exp.cim import streamed
-from bwma_exp.cim.adc import ADC
 from bwma_exp.cim.crossbar import Crossbar
 from bwma_exp.quant import QuantSpec
+from bwma_exp.quant.common.adc import ADC
 
 CONVS = [(3, 1, 1, 1), (1, 2, 0, 1), (5, 2, 2, 2), (3, 1, 0, 4)]  # kernel, stride, padding, groups
 MAPPINGS = ["im2col", "novel", "channel_grouped"]
@@ -179,8 +179,10 @@ def test_streamed_read_in_chunks_equals_one_chunk(monkeypatch):
     chunked = _read_both_ways(layer, x, make)[0]
     monkeypatch.setattr(streamed, "CHUNK_ELEMENTS", 1 << 30)
     whole = _read_both_ways(layer, x, make)[0]
+    # The tolerance of the streamed-vs-op-by-op comparisons above: chunks sum in another order
+    # (seen on this machine's CPU, before any change: 2 of 1152 outputs off by 1.9e-4).
     for a, b in zip(chunked, whole):
-        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(a, b, atol=5e-4, rtol=1e-3)
     tiled = copy.deepcopy(layer)
     tiled.cim = make()
     with torch.no_grad():  # evaluation keeps no clip masks and reads the same values

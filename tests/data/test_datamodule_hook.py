@@ -11,7 +11,9 @@ from bwma_exp.utils.errors import ConfigError
 
 
 def small(**kwargs):
-    defaults = {"batch_size": 8, "image_size": 8, "train_size": 40, "val_size": 20, "test_size": 10}
+    # flip/padding as synthetic.yaml sets them (the class takes ImageDataModule's defaults).
+    defaults = {"batch_size": 8, "image_size": 8, "train_size": 40, "val_size": 20, "test_size": 10,
+                "flip": False, "padding": 2}
     dm = SyntheticDataModule(**{**defaults, **kwargs})
     dm.setup("fit")
     return dm

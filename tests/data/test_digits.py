@@ -58,6 +58,10 @@ def test_normalisation_constants_match_the_train_split(digits):
     assert digits.std[0] == pytest.approx(float(x.std()), abs=1e-4)
 
 
-def test_digits_defaults_do_not_flip():
-    dm = DigitsDataModule()
-    assert (dm.flip, dm.padding, dm.augment) == (False, 2, True)
+def test_digits_defaults_do_not_flip(compose_cfg):
+    # The digits defaults live in configs/dataset/digits.yaml, not in the class.
+    from hydra.utils import instantiate
+
+    dm = instantiate(compose_cfg("train", ["dataset=digits"]).dataset)
+    assert isinstance(dm, DigitsDataModule)
+    assert (dm.flip, dm.padding, dm.augment, dm.batch_size) == (False, 2, True, 64)

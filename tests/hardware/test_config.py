@@ -2,8 +2,8 @@
 import pytest
 from vgg8_layers import conv
 
-from bwma_exp.utils.errors import ConfigError
 from bwma_exp.hardware import DEVICES, HardwareConfig, LayerSpec, estimate, load_device
+from bwma_exp.utils.errors import ConfigError
 
 
 def test_presets_load():

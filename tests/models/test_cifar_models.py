@@ -3,9 +3,10 @@ import pytest
 import torch
 from torch import nn
 
-from bwma_exp.utils.errors import ConfigError
 from bwma_exp.models import build_model
 from bwma_exp.quant import METHODS, QConv2d, QLinear, QuantSpec
+from bwma_exp.quant.contract import IdentityActivation, IdentityWeight
+from bwma_exp.utils.errors import ConfigError
 
 
 def n_params(model: nn.Module) -> int:
@@ -19,8 +20,8 @@ def quant_layers(model: nn.Module) -> list[nn.Module]:
 @pytest.fixture
 def identity_method(monkeypatch):
     """A throw-away non-fp method, so FP marking is testable without any real quantizer."""
-    monkeypatch.setitem(METHODS, "identity_test", lambda spec, kind, out: (nn.Identity(),
-                                                                             nn.Identity()))
+    monkeypatch.setitem(METHODS, "identity_test", lambda spec, kind, out: (IdentityWeight(),
+                                                                             IdentityActivation()))
     return QuantSpec("identity_test", w_bits=1, act_bits=4)
 
 

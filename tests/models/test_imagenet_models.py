@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bwma_exp.utils.errors import ConfigError
 from bwma_exp.models import build_model
 from bwma_exp.models.counter import is_binary
 from bwma_exp.quant import METHODS, QConv2d, QLinear, QuantSpec
 from bwma_exp.quant.origin import BiRealSign, ChannelScaledSign, ClippedSign
+from bwma_exp.utils.errors import ConfigError
 
 MODELS = ["reactnet_a", "bdensenet28", "meliusnet22", "meliusnet29"]
 

@@ -2,8 +2,8 @@
 import pytest
 import torch
 
+from bwma_exp.quant.bwma import bwma_quantize_act
 from bwma_exp.utils.errors import ConfigError
-from bwma_exp.quant.functional import bwma_quantize_act
 
 MID, EDGE = 5 / 3, -1 / 3  # g at the middle of an interval and on a level
 

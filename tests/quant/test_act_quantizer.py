@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from bwma_exp.utils.errors import ConfigError
 from bwma_exp.quant import ActQuantizer
+from bwma_exp.utils.errors import ConfigError
 
 
 def quantizer(**kwargs) -> ActQuantizer:

@@ -4,10 +4,10 @@ import math
 import pytest
 import torch
 
-from bwma_exp.utils.errors import ConfigError
 from bwma_exp.quant import QuantSpec
 from bwma_exp.quant.bwba import SignActQuantizer, XNORWeightQuantizer
-from bwma_exp.quant.lsq import LSQActQuantizer, LSQWeightQuantizer
+from bwma_exp.quant.common.lsq import LSQActQuantizer, LSQWeightQuantizer
+from bwma_exp.utils.errors import ConfigError
 
 
 def test_bwba_weights_are_sign_times_channel_mean_abs():

@@ -4,8 +4,8 @@ import math
 import pytest
 import torch
 
+from bwma_exp.quant.bwma import bwma_binarize
 from bwma_exp.utils.errors import ConfigError
-from bwma_exp.quant.functional import bwma_binarize
 
 # Asymmetric: mean 0, population std 0.5, median (lower middle) -0.25; only 2 of 6 above the mean.
 SKEWED = [-0.625, -0.375, -0.25, 0.0, 0.375, 0.875]

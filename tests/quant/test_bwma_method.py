@@ -5,9 +5,9 @@ import pytest
 import torch
 from torch import nn
 
-from bwma_exp.utils.errors import ConfigError
 from bwma_exp.quant import ActQuantizer, BWMAWeightQuantizer, QuantSpec, set_training_progress
-from bwma_exp.quant.schedule import irnet_schedule
+from bwma_exp.quant.bwma import irnet_schedule
+from bwma_exp.utils.errors import ConfigError
 
 
 def test_bwma_layers_binarize_weights_and_quantize_inputs():

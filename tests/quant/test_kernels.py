@@ -2,9 +2,10 @@
 import pytest
 import torch
 
-from bwma_exp.quant import kernels
-from bwma_exp.quant.functional import bwma_quantize_act
-from bwma_exp.quant.kernels import COMPILE_MIN_NUMEL, CompilableKernel
+from bwma_exp.quant.bwma import activation_formulas as formulas
+from bwma_exp.quant.bwma import bwma_quantize_act
+from bwma_exp.quant.common import compiled
+from bwma_exp.quant.common.compiled import COMPILE_MIN_NUMEL, CompilableKernel
 
 
 def twice(x):
@@ -26,7 +27,7 @@ def compile_calls(monkeypatch):
 
 def test_auto_compiles_once_hot_on_large_tensors_with_dynamic_shapes(compile_calls, monkeypatch):
     monkeypatch.delenv("BWMA_EXP_COMPILE", raising=False)
-    monkeypatch.setattr(kernels, "COMPILE_AFTER_CALLS", 2)
+    monkeypatch.setattr(compiled, "COMPILE_AFTER_CALLS", 2)
     kernel = CompilableKernel(twice)
     for _ in range(5):
         assert kernel("auto", torch.ones(4)).tolist() == [2.0] * 4
@@ -46,7 +47,7 @@ def test_eager_mode_never_compiles(compile_calls):
 
 def test_environment_variable_makes_auto_eager(compile_calls, monkeypatch):
     monkeypatch.setenv("BWMA_EXP_COMPILE", "0")
-    monkeypatch.setattr(kernels, "COMPILE_AFTER_CALLS", 0)
+    monkeypatch.setattr(compiled, "COMPILE_AFTER_CALLS", 0)
     kernel = CompilableKernel(twice)
     for _ in range(3):
         kernel("auto", torch.ones(COMPILE_MIN_NUMEL))
@@ -62,7 +63,7 @@ def failing_compile(fn, **kwargs):
 def test_auto_falls_back_to_eager_for_good_after_one_warning(monkeypatch):
     monkeypatch.delenv("BWMA_EXP_COMPILE", raising=False)
     monkeypatch.setattr(torch, "compile", failing_compile)
-    monkeypatch.setattr(kernels, "COMPILE_AFTER_CALLS", 0)
+    monkeypatch.setattr(compiled, "COMPILE_AFTER_CALLS", 0)
     kernel = CompilableKernel(twice)
     big = torch.ones(COMPILE_MIN_NUMEL)
     with pytest.warns(RuntimeWarning, match="no C compiler"):
@@ -80,9 +81,9 @@ def test_compiled_mode_lets_the_failure_raise(monkeypatch):
 
 
 def test_module_kernels_are_the_act_math_formulas():
-    for kernel in (kernels.quantize, kernels.observe_and_quantize, kernels.grid_surrogate_grad,
-                   kernels.sign_values, kernels.sign_surrogate_grad):
-        assert kernel.fn.__module__ == "bwma_exp.quant.act_math"
+    for kernel in (formulas.quantize_kernel, formulas.observe_and_quantize_kernel, formulas.grid_surrogate_grad_kernel,
+                   formulas.sign_values_kernel, formulas.sign_surrogate_grad_kernel):
+        assert kernel.fn.__module__ == "bwma_exp.quant.bwma.activation_formulas"
 
 
 def run(mode, a, bits, a_min, a_max, width):

@@ -5,9 +5,9 @@ import pytest
 import torch
 from torch import nn
 
+from bwma_exp.quant import QuantSpec, clip_latent_weights
+from bwma_exp.quant.origin import BiRealSign, ChannelScaledSign, ClippedSign
 from bwma_exp.utils.errors import ConfigError
-from bwma_exp.quant import QuantSpec
-from bwma_exp.quant.origin import BiRealSign, ChannelScaledSign, ClippedSign, clip_latent_weights
 
 X = [-1.5, -0.5, 0.0, 0.25, 1.2, 1.4]
 

@@ -1,6 +1,6 @@
 import torch
 
-from bwma_exp.quant.functional import G, g
+from bwma_exp.quant.bwma import G, g
 
 
 def test_g_matches_eq7_including_the_negative_lobe():

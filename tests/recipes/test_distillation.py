@@ -9,9 +9,9 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from bwma_exp.distill import FrozenTeacher, distillation_loss
-from bwma_exp.utils.errors import ConfigError
 from bwma_exp.module import CIMClassifier
 from bwma_exp.quant import QuantSpec
+from bwma_exp.utils.errors import ConfigError
 
 
 def test_kl_matches_a_hand_computation():

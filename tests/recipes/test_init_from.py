@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-from bwma_exp.utils.errors import ConfigError
 from bwma_exp.models import build_model
 from bwma_exp.quant import QuantSpec
+from bwma_exp.utils.errors import ConfigError
 from bwma_exp.utils.weights import load_weights_strict
 
 STEP1 = QuantSpec("bwma", w_bits=32, act_bits=1, options={"kernels": "eager"})

@@ -4,10 +4,10 @@ import csv
 import pytest
 import torch
 
-from bwma_exp.utils.errors import ConfigError
 from bwma_exp.models import build_model
 from bwma_exp.quant import QuantSpec
 from bwma_exp.tasks.train import _check_required_keys
+from bwma_exp.utils.errors import ConfigError
 from cli_helpers import TINY, read_summary, run_entry
 
 BASE = ["dataset=synthetic", "model=resnet20", "quant=bwma", "act_bits=1", *TINY]

@@ -14,15 +14,14 @@ from torch import nn
 from ..hardware import HardwareConfig, layer_table
 from ..hardware.layers_prep import prepare
 from ..hardware.mapping import layer_mappings, row_arrays
-from ..quant.layers import QConv2d, QLinear
-from .adc import ADC
+from ..quant import QConv2d, quantized_layers
+from ..quant.common.adc import ADC
 from .config import CIMConfig
 from .crossbar import Crossbar
 
 
 def crossbar_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    return [(name, m) for name, m in model.named_modules()
-            if isinstance(m, (QConv2d, QLinear)) and not m.full_precision]
+    return [(name, m) for name, m in quantized_layers(model) if not m.full_precision]
 
 
 def attach_crossbars(model: nn.Module, cim: CIMConfig, hw: HardwareConfig,
@@ -44,7 +43,8 @@ def attach_crossbars(model: nn.Module, cim: CIMConfig, hw: HardwareConfig,
         if not cim.adc:
             adc = None
         elif adc is None:
-            adc = ADC(cim.adc_bits, cim.adc_range, cim.adc_sigmas, cim.adc_momentum)
+            s = cim.adc_settings()
+            adc = ADC(s.bits, s.range_mode, s.sigmas, s.momentum)
         layer.cim = Crossbar(rows, hw.crossbar_size, mapping, kernel, adc, cim.bit_serial,
                              cim.adc_grad)
         count += 1
@@ -53,16 +53,14 @@ def attach_crossbars(model: nn.Module, cim: CIMConfig, hw: HardwareConfig,
 
 def _method_adc(layer: nn.Module, cim: CIMConfig, rows: int, kernel: tuple[int, int],
                 subarray: int, mapping: str) -> nn.Module | None:
-    """Methods whose weight scales follow the arrays (columnquant, cimq) get the partition via
-    ``set_arrays`` and may bring their own ADC (``cim_adc``); None: the default ADC."""
+    """Every weight quantizer is told the partition (``set_arrays``: columnquant's and cimq's
+    scales follow it) and may bring its own ADC (``cim_adc``); None: the default ADC."""
     quantizer = layer.weight_quantizer
-    if not callable(getattr(quantizer, "set_arrays", None)):
-        return None
     groups = layer.groups if isinstance(layer, QConv2d) else 1
     arrays = row_arrays(rows // (kernel[0] * kernel[1]), kernel[0], kernel[1], subarray, mapping)
     quantizer.set_arrays(arrays, groups)
     out = layer.weight.shape[0]
-    return quantizer.cim_adc(cim, (groups, len(arrays), out // groups))
+    return quantizer.cim_adc(cim.adc_settings(), (groups, len(arrays), out // groups))
 
 
 def sample_variation(model: nn.Module, sigma: float, kind: str, seed: int) -> None:

@@ -3,7 +3,7 @@
 The layer's unrolled weight matrix (rows = C_in/g·K², see ``hardware.mapping``) is split
 across subarrays exactly as the hardware model maps it; each subarray's column outputs
 (partial sums) go through the ADC, and the digital periphery adds them up, scales them and
-adds the offsets (``grid.split_weight`` / ``grid.activation_grid``). With ``bit_serial`` each
+adds the offsets (``grid.split_weight``, the activation quantizer's ``cim_grid``). With ``bit_serial`` each
 input bit plane is read separately (the crossbar's 1-bit wordline drive), and the planes'
 ADC outputs are shifted and added; otherwise the multi-bit partial sum is read at once.
 
@@ -31,15 +31,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..hardware.mapping import row_arrays
+from ..quant.contract import PartialSumQuantizer
 from . import binary, partial_sums, streamed
-from .adc import ADC
-from .grid import activation_grid, split_weight
+from .grid import split_weight
 from .variation import ConductanceVariation
 
 
 class Crossbar(nn.Module):
     def __init__(self, rows: int, subarray: int, mapping: str, kernel: tuple[int, int],
-                 adc: ADC | None, bit_serial: bool, adc_grad: str = "ste") -> None:
+                 adc: PartialSumQuantizer | None, bit_serial: bool, adc_grad: str = "ste") -> None:
         super().__init__()
         # The partition itself, as the estimator counts it (the kernels below follow it).
         self.arrays = len(row_arrays(rows // (kernel[0] * kernel[1]), kernel[0], kernel[1],
@@ -55,7 +55,7 @@ class Crossbar(nn.Module):
         self._terms: binary.Terms | None = None
 
     def forward(self, layer: nn.Module, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        grid = activation_grid(layer.act_quantizer, x)    # detached
+        grid = layer.act_quantizer.cim_grid(x)    # detached
         if self.adc_grad == "ste" and torch.is_grad_enabled() and grid is not None \
                 and self._streams():
             with torch.no_grad():
@@ -112,7 +112,7 @@ class Crossbar(nn.Module):
 
     def _streams(self) -> bool:
         return self.streamed and (self.adc is None or (
-            type(self.adc) is ADC and self.adc.range_mode != "learnable"))
+            self.adc.calibrated))
 
     def _partial_sums(self, layer: nn.Module, planes: torch.Tensor, s: torch.Tensor,
                       groups: int) -> torch.Tensor:

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from ..hardware.mapping import row_arrays
-from .adc import STAT_SAMPLES
+from ..quant.common.adc import STAT_SAMPLES
 
 # Partial sums per chunk (floats): about 4 MiB, inside a core's share of L2 + L3 here.
 CHUNK_ELEMENTS = 1 << 20

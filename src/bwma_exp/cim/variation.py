@@ -12,10 +12,13 @@ the digital scale and offsets stay exact.
 """
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import torch
 from torch import nn
 
-KINDS = ("lognormal", "gaussian")
+VariationKind = Literal["lognormal", "gaussian"]
+KINDS = get_args(VariationKind)
 
 
 class ConductanceVariation(nn.Module):

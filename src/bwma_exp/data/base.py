@@ -5,6 +5,10 @@ Subclasses set the class attributes ``name``, ``num_classes``, ``image_size``, `
 ``test_set`` in ``setup``. Augmentation does not happen in the loader: loaders yield uint8 or
 [0, 1] float images and ``on_after_batch_transfer`` crops, flips (training only) and normalises
 the whole batch on the training device.
+
+The constructor arguments below exist once: subclasses take only their own arguments and
+forward the rest (``**kwargs``); a dataset's own defaults (digits: no flip, ...) are set in its
+``configs/dataset/*.yaml``.
 """
 
 from __future__ import annotations

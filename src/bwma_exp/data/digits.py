@@ -55,23 +55,7 @@ class DigitsDataModule(ImageDataModule):
     # Per-channel mean/std of the train split after upsampling (tests recompute them).
     mean = (0.3053, 0.3053, 0.3053)
     std = (0.3235, 0.3235, 0.3235)
-
-    def __init__(
-        self,
-        data_dir: str = "data",
-        batch_size: int = 64,
-        eval_batch_size: int | None = None,
-        num_workers: int = 0,
-        pin_memory: bool | None = None,
-        augment: bool = True,
-        flip: bool = False,  # a mirrored 2 is not a 2
-        padding: int = 2,
-        seed: int = 0,
-    ) -> None:
-        super().__init__(
-            data_dir, batch_size, eval_batch_size, num_workers, pin_memory, augment, flip,
-            padding, seed,
-        )
+    # No __init__: batch size, flip and padding defaults live in configs/dataset/digits.yaml.
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:

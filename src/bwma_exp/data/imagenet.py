@@ -34,24 +34,10 @@ class ImageNetDataModule(ImageDataModule):
     mean = (0.485, 0.456, 0.406)
     std = (0.229, 0.224, 0.225)
 
-    def __init__(
-        self,
-        data_dir: str = "data/imagenet",
-        batch_size: int = 256,
-        eval_batch_size: int | None = None,
-        num_workers: int = 0,
-        pin_memory: bool | None = None,
-        augment: bool = True,
-        flip: bool = True,
-        seed: int = 0,
-        image_size: int = 224,
-        num_classes: int = 1000,
-    ) -> None:
-        # padding=0: the random-resized crop replaces the padded random crop of CIFAR.
-        super().__init__(
-            data_dir, batch_size, eval_batch_size, num_workers, pin_memory, augment, flip,
-            0, seed,
-        )
+    def __init__(self, image_size: int = 224, num_classes: int = 1000, **kwargs) -> None:
+        # data_dir, batch_size, ... as ImageDataModule; this dataset's defaults in imagenet.yaml.
+        # padding is fixed, not a setting: the random-resized crop replaces CIFAR's padded crop.
+        super().__init__(padding=0, **kwargs)
         self.image_size = check_int("image_size", image_size, 1)
         self.num_classes = check_int("num_classes", num_classes, 2)
         self.classes: list[str] = []

@@ -33,15 +33,6 @@ class SyntheticDataModule(ImageDataModule):
 
     def __init__(
         self,
-        data_dir: str = "data",
-        batch_size: int = 64,
-        eval_batch_size: int | None = None,
-        num_workers: int = 0,
-        pin_memory: bool | None = None,
-        augment: bool = True,
-        flip: bool = False,
-        padding: int = 2,
-        seed: int = 0,
         num_classes: int = 10,
         image_size: int = 32,
         in_channels: int = 3,
@@ -49,11 +40,10 @@ class SyntheticDataModule(ImageDataModule):
         val_size: int = 128,
         test_size: int = 128,
         noise_std: float = 0.2,
+        **kwargs,
     ) -> None:
-        super().__init__(
-            data_dir, batch_size, eval_batch_size, num_workers, pin_memory, augment, flip,
-            padding, seed,
-        )
+        # data_dir, batch_size, ... as ImageDataModule; this dataset's defaults in synthetic.yaml.
+        super().__init__(**kwargs)
         self.num_classes = check_int("num_classes", num_classes, 2)
         self.image_size = check_int("image_size", image_size, 1)
         self.in_channels = check_int("in_channels", in_channels, 1)

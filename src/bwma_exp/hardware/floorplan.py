@@ -15,8 +15,8 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bwma_exp.utils.errors import ConfigError
 from bwma_exp.hardware.mapping import padded_rows, row_blocks_of
+from bwma_exp.utils.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from bwma_exp.utils.errors import ConfigError
 from bwma_exp.hardware.config import HardwareConfig
 from bwma_exp.hardware.floorplan import MatrixLayer
 from bwma_exp.hardware.spec import LayerSpec
+from bwma_exp.utils.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..utils.errors import ConfigError
 from ..quant import QuantSpec
+from ..utils.errors import ConfigError
 
 
 class LearnableBias(nn.Module):

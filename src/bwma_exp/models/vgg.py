@@ -9,8 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..utils.errors import ConfigError
 from ..quant import QuantSpec
+from ..utils.errors import ConfigError
 from .blocks import init_conv_weights_, model_options
 from .registry import register_model
 

@@ -7,14 +7,28 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .contract import (
+    ActivationQuantizer,
+    IdentityActivation,
+    IdentityWeight,
+    QuantizedLayer,
+    WeightQuantizer,
+)
 
-class _QuantMixin:
+
+class _QuantMixin(QuantizedLayer):
     """Shared state of QConv2d and QLinear: the two quantizers and the effective precisions."""
 
-    def _init_quant(self, weight_quantizer: nn.Module | None, act_quantizer: nn.Module | None,
-                    w_bits: int, act_bits: int, full_precision: bool, method: str) -> None:
-        self.weight_quantizer = weight_quantizer if weight_quantizer is not None else nn.Identity()
-        self.act_quantizer = act_quantizer if act_quantizer is not None else nn.Identity()
+    def _init_quant(self, weight_quantizer: WeightQuantizer | None,
+                    act_quantizer: ActivationQuantizer | None, w_bits: int, act_bits: int,
+                    full_precision: bool, method: str) -> None:
+        wq = weight_quantizer if weight_quantizer is not None else IdentityWeight()
+        aq = act_quantizer if act_quantizer is not None else IdentityActivation()
+        if not isinstance(wq, WeightQuantizer) or not isinstance(aq, ActivationQuantizer):
+            raise TypeError(f"{type(self).__name__} needs a WeightQuantizer and an "
+                            f"ActivationQuantizer (quant/contract.py), got "
+                            f"{type(wq).__name__} and {type(aq).__name__}")
+        self.weight_quantizer, self.act_quantizer = wq, aq
         self.full_precision = full_precision
         self.method = "fp" if full_precision else method
         # Effective precisions: full-precision layers report 32/32 whatever the run's bits are.
@@ -41,7 +55,8 @@ class _QuantMixin:
 class QConv2d(_QuantMixin, nn.Conv2d):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = False, *,
-                 weight_quantizer: nn.Module | None = None, act_quantizer: nn.Module | None = None,
+                 weight_quantizer: WeightQuantizer | None = None,
+                 act_quantizer: ActivationQuantizer | None = None,
                  w_bits: int = 32, act_bits: int = 32, full_precision: bool = True,
                  method: str = "fp") -> None:
         nn.Conv2d.__init__(self, in_channels, out_channels, kernel_size, stride=stride,
@@ -58,7 +73,8 @@ class QConv2d(_QuantMixin, nn.Conv2d):
 
 class QLinear(_QuantMixin, nn.Linear):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
-                 weight_quantizer: nn.Module | None = None, act_quantizer: nn.Module | None = None,
+                 weight_quantizer: WeightQuantizer | None = None,
+                 act_quantizer: ActivationQuantizer | None = None,
                  w_bits: int = 32, act_bits: int = 32, full_precision: bool = True,
                  method: str = "fp") -> None:
         nn.Linear.__init__(self, in_features, out_features, bias=bias)

@@ -2,7 +2,8 @@
 
 Models never name a quantization method; they call ``spec.conv2d(...)`` / ``spec.linear(...)``
 and mark the layers that stay full precision (stem, classifier, FP shortcuts). The method
-registry turns a spec into the weight and activation quantizers of one layer.
+registry turns a spec into the weight and activation quantizers of one layer; each method's
+folder registers its factory when ``bwma_exp.quant`` is imported.
 """
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from torch import nn
-
+from ..utils.errors import ConfigError
+from .contract import ActivationQuantizer, IdentityActivation, IdentityWeight, WeightQuantizer
 from .layers import QConv2d, QLinear
 
 # name -> factory(spec, layer_kind, out_channels) -> (weight_quantizer, act_quantizer)
-QuantizerFactory = Callable[["QuantSpec", str, int], "tuple[nn.Module, nn.Module]"]
+QuantizerFactory = Callable[["QuantSpec", str, int],
+                            "tuple[WeightQuantizer, ActivationQuantizer]"]
 METHODS: dict[str, QuantizerFactory] = {}
 
 
@@ -28,7 +30,7 @@ def register_method(name: str) -> Callable[[QuantizerFactory], QuantizerFactory]
 
 @register_method("fp")
 def _full_precision(spec: QuantSpec, kind: str, out_channels: int):
-    return nn.Identity(), nn.Identity()
+    return IdentityWeight(), IdentityActivation()
 
 
 @dataclass(frozen=True)
@@ -41,10 +43,8 @@ class QuantSpec:
     options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _ensure_methods_loaded()
         if self.method not in METHODS:
-            raise ValueError(f"quant={self.method!r} is not a known method; "
-                             f"allowed: {', '.join(sorted(METHODS))}")
+            raise ConfigError("quant", self.method, ", ".join(sorted(METHODS)))
 
     @property
     def is_fp(self) -> bool:
@@ -56,7 +56,7 @@ class QuantSpec:
 
     def _quantizers(self, kind: str, out_channels: int, full_precision: bool):
         if full_precision or self.is_fp:
-            return nn.Identity(), nn.Identity(), True
+            return IdentityWeight(), IdentityActivation(), True
         wq, aq = METHODS[self.method](self, kind, out_channels)
         return wq, aq, False
 
@@ -77,8 +77,3 @@ class QuantSpec:
         return QLinear(in_features, out_features, bias=bias, weight_quantizer=wq, act_quantizer=aq,
                        w_bits=w_bits, act_bits=act_bits, full_precision=fp, method=self.method)
 
-
-def _ensure_methods_loaded() -> None:
-    # Method modules register themselves on import; importing here keeps `QuantSpec("bwma")`
-    # working without the caller importing each method module.
-    from . import methods  # noqa: F401

@@ -27,11 +27,11 @@ import torch.nn.functional as F
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from ..utils.builders import build_datamodule, build_model, build_spec
 from ..cim.attach import crossbar_layers
-from ..utils.errors import ConfigError
 from ..module import CIMClassifier
 from ..quant.layers import QConv2d
+from ..utils.builders import build_datamodule, build_model, build_spec
+from ..utils.errors import ConfigError
 from ..utils.summary import atomic_write_json
 from .common import fmt_pct, print_result_table, run_dir
 from .evaluate import load_run_config, resolve_checkpoint

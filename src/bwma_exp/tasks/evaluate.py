@@ -8,11 +8,11 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from ..utils.builders import attach_cim, build_datamodule, build_model, build_spec, input_shape
 from ..cim.config import CIMConfig
 from ..cim.evaluation import eval_cim_config, variation_accuracies
-from ..utils.errors import ConfigError
 from ..module import CIMClassifier
+from ..utils.builders import attach_cim, build_datamodule, build_model, build_spec, input_shape
+from ..utils.errors import ConfigError
 from ..utils.summary import atomic_write_json
 from .common import fmt_pct, print_result_table, run_dir
 

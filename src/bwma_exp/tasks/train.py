@@ -9,6 +9,9 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities import rank_zero_only
 
+from ..callbacks import HardwareEstimateCallback, RNGStateCallback, SummaryCallback
+from ..distill import build_teacher, distill_options
+from ..module import CIMClassifier
 from ..utils.builders import (
     attach_cim,
     build_datamodule,
@@ -18,11 +21,8 @@ from ..utils.builders import (
     input_shape,
     run_identity,
 )
-from ..callbacks import HardwareEstimateCallback, RNGStateCallback, SummaryCallback
-from ..distill import build_teacher, distill_options
 from ..utils.errors import ConfigError
 from ..utils.loggers import build_loggers, finish_wandb
-from ..module import CIMClassifier
 from ..utils.summary import RunSummary
 from ..utils.validation import validate_common
 from ..utils.weights import load_weights_strict

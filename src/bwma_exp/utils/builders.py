@@ -7,8 +7,13 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from .errors import ConfigError
+from ..cim.attach import attach_crossbars
+from ..cim.config import CIMConfig
+from ..hardware import HardwareConfig, estimate, layer_table, load_device
+from ..models.counter import count_ops as _count
 from ..quant import QuantSpec
+from .errors import ConfigError
+from .validation import check_crossbar_size
 
 # Methods whose activations are binary by construction: act_bits is ignored (and reported as 1)
 # so that one sweep can put them beside multi-bit methods. bwba's weights are binary too; origin
@@ -50,12 +55,10 @@ def hardware_targets(cfg: DictConfig) -> list[tuple[str, dict, int]]:
 
     The run's own ``device`` group (with any overrides) comes first; ``hardware.devices`` and
     ``hardware.crossbar_sizes`` add more targets without retraining."""
-    from ..hardware import load_device
-    from .validation import as_power_of_two
 
     own = OmegaConf.to_container(cfg.device, resolve=True)
     devices = list(cfg.hardware.get("devices") or [own["name"]])
-    sizes = [as_power_of_two("hardware.crossbar_sizes", int(s)) if not isinstance(s, bool) else s
+    sizes = [check_crossbar_size("hardware.crossbar_sizes", s)
              for s in (cfg.hardware.get("crossbar_sizes") or [cfg.crossbar_size])]
     targets = []
     for name in devices:
@@ -70,7 +73,6 @@ def estimate_hardware(cfg: DictConfig, model: nn.Module, shape: tuple[int, int, 
                       ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The run's own estimate and one per hardware target ("<device>/<size>"). ``layers``
     (the model's layer table) may be passed in when the caller already traced the model."""
-    from ..hardware import HardwareConfig, estimate, layer_table
 
     layers = layers if layers is not None else layer_table(model, shape)
     if not layers:
@@ -90,7 +92,6 @@ def estimate_hardware(cfg: DictConfig, model: nn.Module, shape: tuple[int, int, 
 
 
 def count_ops(model: nn.Module, shape: tuple[int, int, int]) -> dict[str, Any]:
-    from ..models.counter import count_ops as _count
     return _count(model, shape)
 
 
@@ -113,9 +114,6 @@ def attach_cim(cfg: DictConfig, model: nn.Module, shape: tuple[int, int, int],
     """Compute every quantized layer on tiled crossbars when ``cim.tiled`` (or ``force``, used
     by evaluation under device variation); mapped with the run's own device, crossbar_size and
     ``hardware.mapping``, as the estimator maps them. Returns the number of tiled layers."""
-    from ..cim.attach import attach_crossbars
-    from ..cim.config import CIMConfig
-    from ..hardware import HardwareConfig
 
     cim = CIMConfig.from_dict(OmegaConf.to_container(cfg.get("cim") or {}, resolve=True),
                               cfg.adc_bits)

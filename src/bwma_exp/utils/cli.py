@@ -3,11 +3,11 @@ turned into one line (key, value, what is allowed) with a non-zero exit and no t
 from __future__ import annotations
 
 import os
-from importlib import resources
 import re
 import sys
 import traceback
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 

@@ -17,14 +17,31 @@ Gradient: straight-through inside [lo, hi], zero outside (the clipped ADC output
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal, get_args
+
 import torch
 from torch import nn
 
-RANGE_MODES = ("sigma", "minmax", "learnable")
+from ..contract import PartialSumQuantizer
+
+RangeMode = Literal["sigma", "minmax", "learnable"]
+RANGE_MODES = get_args(RangeMode)
 STAT_SAMPLES = 1 << 18
 
 
-class ADC(nn.Module):
+@dataclass(frozen=True)
+class ADCSettings:
+    """The run's ADC design (``adc_bits`` and ``cim.adc_*``), handed to a method that brings
+    its own partial-sum quantizer (the contract's ``cim_adc``)."""
+
+    bits: int
+    range_mode: str = "sigma"
+    sigmas: float = 3.0
+    momentum: float = 0.1
+
+
+class ADC(PartialSumQuantizer):
     def __init__(self, bits: int, range_mode: str = "sigma", sigmas: float = 3.0,
                  momentum: float = 0.1) -> None:
         super().__init__()
@@ -48,6 +65,10 @@ class ADC(nn.Module):
             return mn, mx
         std, mean = torch.std_mean(p)
         return torch.maximum(mean - self.sigmas * std, mn), torch.minimum(mean + self.sigmas * std, mx)
+
+    @property
+    def calibrated(self) -> bool:
+        return self.range_mode != "learnable"
 
     def _range(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.range_mode == "learnable":

@@ -1,46 +1,25 @@
-"""``quant=cimq`` (Bai et al., IEEE TCAD 2024; no public code, built from the abstract):
-
-- (a) Bit-level-sparsity-induced activations: unsigned uniform codes
-  ``q = round(clamp(x/s, 0, 2^b − 1))`` with a learnable step s (LSQ gradient, started from
-  the first training batch), plus a regulariser on the expected number of 1-bits of the codes,
-  weighted by ``quant.options.bit_sparsity_lambda`` and added to the training loss (the
-  LightningModule sums every module's ``regularization_loss()``). With v = clamp(x/s, 0, Qp),
-  n = floor(v), f = v − n, the expected popcount under stochastic rounding is
-  ``(1 − f)·popcount(n) + f·popcount(n + 1)``: exact at integer codes, piecewise linear
-  (differentiable almost everywhere) in between. A layer's term is its mean over elements,
-  so λ does not depend on batch or feature-map size; fewer 1-bits means fewer active
-  wordline pulses in bit-serial CIM (less dynamic energy).
-- (b) Array-wise weight granularity: signed uniform weights with one learnable step per
-  crossbar array (all its columns share it) when ``cim.tiled``, one per layer otherwise
-  (``columnquant.ArrayWeightQuantizer(per_column=False)``).
-- (c) Partial sums through an ADC with a reparametrized clip: the range is symmetric [−c, c]
-  with ``c = softplus(θ)·c0``; c0 (a buffer) is the first training batch's
-  max(|mean − 3σ|, |mean + 3σ|) of the layer's partial sums and θ starts at
-  softplus⁻¹(1) = log(e − 1), so c starts at c0. Softplus keeps c > 0 and the gradient on θ
-  is relative to the partial sums' own scale, so one learning rate suits every layer. The
-  grid has 2^adc_bits levels ``−c + k·2c/(2^b − 1)``; θ gets the straight-through gradient
-  of clamp and grid (as LSQ's step does).
-
-Needs ``w_bits >= 2`` (signed 1-bit grids are empty).
-"""
+"""The quantizers of ``quant=cimq`` (see the package docstring)."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Annotated
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .columnquant import ArrayWeightQuantizer, check_bits
-from .lsq import RoundSTE, ScaleGrad, initial_step, unsigned_range
-from .options import Option, read_options
-from .spec import QuantSpec, register_method
+from ...utils.schema import Range
+from ..columnquant.quantizers import ArrayWeightQuantizer
+from ..common.adc import ADCSettings
+from ..common.lsq import RoundSTE, ScaleGrad, initial_step, unsigned_range
+from ..contract import ActivationQuantizer, Grid, PartialSumQuantizer
 
-OPTIONS = {
-    "bit_sparsity_lambda": Option(1e-3, "a number >= 0",
-                                  lambda x: isinstance(x, (int, float)) and not isinstance(x, bool)
-                                  and x >= 0),
-}
+
+@dataclass(frozen=True)
+class CIMQOptions:
+    bit_sparsity_lambda: Annotated[float, Range(0)] = 1e-3
+    """Weight of the mean expected 1-bits per activation code in the training loss."""
 
 
 def popcount(codes: torch.Tensor, bits: int) -> torch.Tensor:
@@ -56,7 +35,7 @@ def expected_bit_count(v: torch.Tensor, bits: int) -> torch.Tensor:
     return (1 - f) * popcount(n, bits).to(v.dtype) + f * popcount(n + 1, bits).to(v.dtype)
 
 
-class BitSparseActQuantizer(nn.Module):
+class BitSparseActQuantizer(ActivationQuantizer):
     def __init__(self, bits: int, bit_sparsity_lambda: float) -> None:
         super().__init__()
         self.bits = int(bits)
@@ -90,7 +69,7 @@ class BitSparseActQuantizer(nn.Module):
         value, self._regularizer = self._regularizer, None
         return value
 
-    def cim_grid(self, x: torch.Tensor):
+    def cim_grid(self, x: torch.Tensor) -> Grid:
         step = self._last_step if self._last_step is not None else self.step.detach()
         return x.new_zeros(()), step.to(x.dtype), self.bits
 
@@ -98,7 +77,7 @@ class BitSparseActQuantizer(nn.Module):
         return f"bits={self.bits}, bit_sparsity_lambda={self.bit_sparsity_lambda}"
 
 
-class ReparamClipADC(nn.Module):
+class ReparamClipADC(PartialSumQuantizer):
     """Symmetric ADC on [−c, c], c = softplus(θ)·c0 (see the module docstring)."""
 
     def __init__(self, bits: int, sigmas: float = 3.0) -> None:
@@ -139,13 +118,7 @@ class CIMQWeightQuantizer(ArrayWeightQuantizer):
     def __init__(self, bits: int) -> None:
         super().__init__(bits, 1, per_column=False)
 
-    def cim_adc(self, cim, columns: tuple[int, int, int]) -> ReparamClipADC:
-        return ReparamClipADC(cim.adc_bits, cim.adc_sigmas)
+    def cim_adc(self, settings: ADCSettings, columns: tuple[int, int, int]) -> ReparamClipADC:
+        return ReparamClipADC(settings.bits, settings.sigmas)
 
 
-@register_method("cimq")
-def cimq_quantizers(spec: QuantSpec, kind: str, out_channels: int):
-    check_bits("cimq", spec)
-    opts = read_options("cimq", spec.options, OPTIONS)
-    return (CIMQWeightQuantizer(int(spec.w_bits)),
-            BitSparseActQuantizer(int(spec.act_bits), opts["bit_sparsity_lambda"]))

@@ -1,5 +1,6 @@
-"""Elementwise formulas of the activation quantizer, written once and run either eagerly or
-through ``torch.compile`` (see ``kernels.py``), so both paths compute the very same expression.
+"""Elementwise formulas of BWMA's activation quantizer (Eq. 6 and the G-surrogate slope, Eqs.
+7-8), written once and run either eagerly or through ``torch.compile`` (the ``*_kernel``
+objects at the bottom, see ``common/compiled.py``), so both paths compute the same expression.
 
 Multi-bit (Eq. 6, grid anchored at ``a_min``): ``L = 2^b`` levels ``a_min + n·δ``, n = 0..L-1.
 Its surrogate is ``a_min + Σ_i (δ/2)(1 + G((a - c_i)/(w·δ/2)))`` with centres
@@ -15,6 +16,7 @@ import math
 
 import torch
 
+from ..common.compiled import CompilableKernel
 from .surrogate import g
 
 
@@ -86,3 +88,11 @@ def sign_surrogate_grad(grad: torch.Tensor, a: torch.Tensor, width: float) -> to
     if width == 1.0:
         return grad * g(a)
     return grad * (g(a / width) / width)
+
+
+# The formulas as the autograd functions call them: eager or compiled per ``kernels`` mode.
+quantize_kernel = CompilableKernel(quantize)
+observe_and_quantize_kernel = CompilableKernel(observe_and_quantize)
+grid_surrogate_grad_kernel = CompilableKernel(grid_surrogate_grad)
+sign_values_kernel = CompilableKernel(sign_values)
+sign_surrogate_grad_kernel = CompilableKernel(sign_surrogate_grad)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
+
+from ..contract import ActivationQuantizer, Grid, WeightQuantizer
 
 
 class RoundSTE(torch.autograd.Function):
@@ -58,14 +59,14 @@ def initial_step(v: torch.Tensor, qp: int) -> torch.Tensor:
     return 2 * v.detach().abs().mean() / math.sqrt(qp)
 
 
-class LSQWeightQuantizer(nn.Module):
+class LSQWeightQuantizer(WeightQuantizer):
     """Signed per-layer LSQ; the step starts from the weights seen at the first forward."""
 
     def __init__(self, bits: int) -> None:
         super().__init__()
         self.bits = bits
         self.qn, self.qp = signed_range(bits)
-        self.step = nn.Parameter(torch.tensor(1.0))
+        self.step = torch.nn.Parameter(torch.tensor(1.0))
         self.register_buffer("initialized", torch.tensor(False))
 
     def forward(self, w: torch.Tensor) -> torch.Tensor:
@@ -79,14 +80,14 @@ class LSQWeightQuantizer(nn.Module):
         return f"bits={self.bits}, signed"
 
 
-class LSQActQuantizer(nn.Module):
+class LSQActQuantizer(ActivationQuantizer):
     """LSQ on activations; step and sign are set by the first training batch. Before it (an
     eval-mode forward) the batch's own initial step and sign are used and nothing is stored."""
 
     def __init__(self, bits: int) -> None:
         super().__init__()
         self.bits = bits
-        self.step = nn.Parameter(torch.tensor(1.0))
+        self.step = torch.nn.Parameter(torch.tensor(1.0))
         self.register_buffer("initialized", torch.tensor(False))
         self.register_buffer("signed", torch.tensor(False))
 
@@ -105,6 +106,14 @@ class LSQActQuantizer(nn.Module):
         qn, qp = self._range(signed)
         features = a[0].numel() if a.dim() > 1 else a.numel()
         return lsq_quantize(a, step, qn, qp, 1 / math.sqrt(features * qp))
+
+    def cim_grid(self, x: torch.Tensor) -> Grid | None:
+        """Codes -Qn..Qp on the learned step; unknown before the first training batch."""
+        if not bool(self.initialized):
+            return None
+        qn, _ = self._range(bool(self.signed))
+        step = self.step.detach().abs()
+        return -qn * step, step, self.bits
 
     def _range(self, signed: bool) -> tuple[int, int]:
         return signed_range(self.bits) if signed else unsigned_range(self.bits)

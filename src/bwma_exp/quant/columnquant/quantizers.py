@@ -1,25 +1,4 @@
-"""``quant=columnquant`` (Kim et al. 2025, jiyoonkm/ColumnQuant): weights and partial sums
-quantized at the same, column-wise granularity.
-
-- Weights: signed uniform ``w_bits`` levels ``round(clamp(w/s, -2^(b-1), 2^(b-1)-1))·s`` with
-  one learnable step s per output channel per array (an array = one subarray's rows of the
-  row partition ``hardware.mapping`` shares with the estimator; ColumnQuant's own tiling is
-  ``hardware.mapping=channel_grouped``). Untiled, each output channel is one array. The step
-  has LSQ's gradient (``lsq.py``), scaled by ``1/sqrt(rows_per_array·Qp)``, and starts at
-  ``2·mean|w|/sqrt(Qp)`` of its own rows.
-- Activations: DoReFa ``round(clamp(x, 0, 1)·(2^b − 1))/(2^b − 1)``, straight-through inside
-  [0, 1], zero gradient outside.
-- Partial sums (``cim.tiled=true``): one ADC range per crossbar column (per output channel per
-  array), ``cim.adc_range`` (default ``sigma``: mean ± ``cim.adc_sigmas``·σ, k = 3) computed
-  per column instead of per layer.
-
-Multi-bit weights are bit-split as the hardware model counts them: ``ceil(w_bits/cell_bits)``
-cells per weight (1-bit cells: w_bits cells), whose columns are shifted and added before the
-ADC; the crossbar forward reads the combined multi-bit column, so the ADC sees the same
-partial sum the shift-and-add produces.
-
-Needs ``w_bits >= 2`` (a signed 1-bit grid is empty: Qp = 0; binary weights are quant=bwma).
-"""
+"""The quantizers of ``quant=columnquant`` (see the package docstring)."""
 from __future__ import annotations
 
 import math
@@ -27,11 +6,11 @@ import math
 import torch
 from torch import nn
 
-from ..cim.adc import ADC
-from ..utils.errors import ConfigError
-from .lsq import RoundSTE, ScaleGrad, signed_range
-from .options import read_options
-from .spec import QuantSpec, register_method
+from ...utils.errors import ConfigError
+from ..common.adc import ADC, ADCSettings
+from ..common.lsq import RoundSTE, ScaleGrad, signed_range
+from ..contract import ActivationQuantizer, Grid, WeightQuantizer
+from ..spec import QuantSpec
 
 MAX_BITS = 16
 
@@ -44,7 +23,7 @@ def check_bits(method: str, spec: QuantSpec) -> None:
         raise ConfigError("act_bits", spec.act_bits, f"1 to {MAX_BITS} for quant={method}")
 
 
-class ArrayWeightQuantizer(nn.Module):
+class ArrayWeightQuantizer(WeightQuantizer):
     """Signed uniform weights with one learnable step per (row of ``step``, array).
 
     ``per_column=True``: ``step`` is (O, A), one per output channel and array (ColumnQuant).
@@ -63,6 +42,7 @@ class ArrayWeightQuantizer(nn.Module):
         self.register_buffer("initialized", torch.tensor(False))
 
     def set_arrays(self, arrays: list[list[int]], groups: int = 1) -> None:
+        # one step per (output channel or group, array), started again from the weights
         index = torch.empty(sum(len(a) for a in arrays), dtype=torch.long)
         for a, rows in enumerate(arrays):
             index[rows] = a
@@ -111,11 +91,12 @@ class ArrayWeightQuantizer(nn.Module):
         q = RoundSTE.apply(torch.clamp(flat / step, -self.qn, self.qp)) * step
         return q.reshape_as(w)
 
-    def cim_adc(self, cim, columns: tuple[int, int, int]) -> ADC:
+    def cim_adc(self, settings: ADCSettings, columns: tuple[int, int, int]) -> ADC | None:
         """Column-wise ADC ranges when ``per_column`` (ColumnQuant); None: the default ADC."""
         if not self.per_column:
             return None
-        return ColumnADC(columns, cim.adc_bits, cim.adc_range, cim.adc_sigmas, cim.adc_momentum)
+        return ColumnADC(columns, settings.bits, settings.range_mode, settings.sigmas,
+                         settings.momentum)
 
     def extra_repr(self) -> str:
         return f"bits={self.bits}, per_column={self.per_column}, steps={tuple(self.step.shape)}"
@@ -137,6 +118,10 @@ class ColumnADC(ADC):
             else:
                 self.register_buffer(name, tensor)
 
+    @property
+    def calibrated(self) -> bool:
+        return False  # one range per column: the streamed reads apply one per layer
+
     @torch.no_grad()
     def _batch_range(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         cols = p.movedim(0, -2).flatten(-2)                          # (g, A, O/g, M·L)
@@ -149,7 +134,7 @@ class ColumnADC(ADC):
         return torch.maximum(mean - self.sigmas * std, mn), torch.minimum(mean + self.sigmas * std, mx)
 
 
-class DoReFaActQuantizer(nn.Module):
+class DoReFaActQuantizer(ActivationQuantizer):
     """``round(clamp(x, 0, 1)·n)/n``, n = 2^b − 1, straight-through inside [0, 1]."""
 
     def __init__(self, bits: int) -> None:
@@ -159,7 +144,7 @@ class DoReFaActQuantizer(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return RoundSTE.apply(torch.clamp(x, 0, 1) * self.n) / self.n
 
-    def cim_grid(self, x: torch.Tensor):
+    def cim_grid(self, x: torch.Tensor) -> Grid:
         """(a_min, δ, bits) of the fixed grid {k/n} for the crossbar's bit planes."""
         return x.new_tensor(0.0), x.new_tensor(1.0 / self.n), self.bits
 
@@ -167,9 +152,3 @@ class DoReFaActQuantizer(nn.Module):
         return f"bits={self.bits}"
 
 
-@register_method("columnquant")
-def columnquant_quantizers(spec: QuantSpec, kind: str, out_channels: int):
-    check_bits("columnquant", spec)
-    read_options("columnquant", spec.options, {})
-    return (ArrayWeightQuantizer(int(spec.w_bits), out_channels, per_column=True),
-            DoReFaActQuantizer(int(spec.act_bits)))

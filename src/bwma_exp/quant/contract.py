@@ -1,0 +1,138 @@
+"""The quantizer contract: everything the rest of the project may ask of a quantizer.
+
+Every quantized layer (``QConv2d``/``QLinear``, a ``QuantizedLayer``) holds one
+``WeightQuantizer`` and one ``ActivationQuantizer``; full-precision layers hold the identity
+ones. The LightningModule, ``cim/`` and ``hardware/`` use only the hooks declared here (with
+the model-level helpers at the bottom), never a method's class, so a new method is a folder
+that subclasses these two bases and registers a factory (see ``spec.register_method``).
+
+Each hook has a default that means "this method does nothing special", so a method overrides
+only what it needs, in the style of aihwkit's documented parameter dataclasses.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch import nn
+
+# (a_min, δ, bits): the input lies on the integer grid x = a_min + δ·q, q in [0, 2^bits - 1]
+Grid = tuple[torch.Tensor, torch.Tensor, int]
+
+
+class Quantizer(nn.Module):
+    """Hooks shared by weight and activation quantizers."""
+
+    def set_progress(self, epoch: int, max_epochs: int) -> None:
+        """Told at every train epoch start (0-based ``epoch`` of ``max_epochs``); quantizers
+        whose behaviour follows a schedule (BWMA's IR-Net temperature) update it here.
+        Default: nothing."""
+
+    def regularization_loss(self) -> torch.Tensor | None:
+        """A loss term of the last training forward that the task adds to its loss (CIMQ's
+        bit sparsity), read once: a second call before the next forward returns None.
+        Default: None."""
+        return None
+
+
+class WeightQuantizer(Quantizer):
+    """Maps a layer's latent (real) weight to the weight the crossbar holds."""
+
+    latent_clip: float | None = None
+    """Clamp the latent weights to ±latent_clip after every optimizer step (BMXNet's 1.3);
+    None (default): leave them alone."""
+
+    def set_arrays(self, arrays: list[list[int]], groups: int) -> None:
+        """The crossbar partition of the layer's unrolled rows (one list of row indices per
+        subarray, from ``hardware.mapping.row_arrays``) and the conv groups; called by
+        ``cim.attach`` before training or loading a checkpoint. Methods whose scales follow the
+        arrays (ColumnQuant, CIMQ) resize them here. Default: nothing."""
+
+    def cim_adc(self, settings: Any, columns: tuple[int, int, int]) -> nn.Module | None:
+        """The partial-sum quantizer this method reads its crossbar columns with, for
+        ``columns`` = (groups, arrays, outputs per group) and the run's
+        ``common.adc.ADCSettings``; None (default): the crossbar's own ADC."""
+        return None
+
+
+class ActivationQuantizer(Quantizer):
+    """Maps a layer's input to the values the crossbar's wordlines are driven with."""
+
+    def cim_grid(self, x: torch.Tensor) -> Grid | None:
+        """The grid (a_min, δ, bits) that this quantizer's output ``x`` lies on, detached, so
+        the crossbar can read it bit plane by bit plane; None (default): ``x`` is not on a known
+        grid and drives the crossbar as one analog plane."""
+        return None
+
+
+class PartialSumQuantizer(nn.Module):
+    """What a crossbar asks of the quantizer that reads its column partial sums (an ADC)."""
+
+    @property
+    def calibrated(self) -> bool:
+        """True when the range is one (lo, hi) per layer with no gradient through it, read
+        from ``grid(p)``: the crossbar may then use its streamed and popcount reads, which
+        apply that grid inside their kernels. False (default): the op-by-op autograd read."""
+        return False
+
+
+# nn.Identity as well, so code that asks "is this layer's quantizer a no-op?" keeps working.
+class IdentityWeight(WeightQuantizer, nn.Identity):
+    """Full-precision weights."""
+
+
+class IdentityActivation(ActivationQuantizer, nn.Identity):
+    """Real-valued activations."""
+
+
+class QuantizedLayer:
+    """What a quantized conv/linear layer carries besides its torch parameters."""
+
+    weight_quantizer: WeightQuantizer
+    act_quantizer: ActivationQuantizer
+    full_precision: bool
+    method: str       # the run's method, "fp" for full-precision layers
+    w_bits: int       # effective precisions: 32/32 for full-precision layers
+    act_bits: int
+    cim: nn.Module | None  # the crossbar that computes the layer (cim.tiled), None: ideal
+
+
+# -- model-level helpers: the only code that walks a model for the hooks --------------------
+
+def quantizers(model: nn.Module) -> Iterator[Quantizer]:
+    return (m for m in model.modules() if isinstance(m, Quantizer))
+
+
+def quantized_layers(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
+    return ((name, m) for name, m in model.named_modules() if isinstance(m, QuantizedLayer))
+
+
+def set_training_progress(model: nn.Module, epoch: int, max_epochs: int) -> int:
+    """``set_progress`` on every quantizer; returns how many there are."""
+    count = 0
+    for quantizer in quantizers(model):
+        quantizer.set_progress(epoch, max_epochs)
+        count += 1
+    return count
+
+
+def regularization_loss(model: nn.Module) -> torch.Tensor | float:
+    """Sum of the quantizers' loss terms of the last forward (0.0 when none has one)."""
+    terms = (q.regularization_loss() for q in quantizers(model))
+    return sum(t for t in terms if t is not None)
+
+
+def has_latent_clip(model: nn.Module) -> bool:
+    return any(layer.weight_quantizer.latent_clip is not None
+               for _, layer in quantized_layers(model))
+
+
+@torch.no_grad()
+def clip_latent_weights(model: nn.Module) -> None:
+    """Clamp the latent weights of every layer whose weight quantizer has a ``latent_clip``;
+    the LightningModule calls it after each optimizer step."""
+    for _, layer in quantized_layers(model):
+        clip = layer.weight_quantizer.latent_clip
+        if clip is not None:
+            layer.weight.clamp_(-clip, clip)

@@ -1,2 +1,0 @@
-"""Imports every quantization method module so each registers itself in ``spec.METHODS``."""
-from . import bwba, bwma, cimq, columnquant, mwma, origin  # noqa: F401
