@@ -18,6 +18,7 @@ from torch import nn
 from .models import MODELS, build_model
 from .quant import QuantSpec
 from .utils.errors import ConfigError
+from .utils.schema import PositiveFloat, UnitInterval, check_value
 
 NO_TEACHER_HINT = "distill.teacher_model names the zoo model whose weights distill.teacher_ckpt holds."
 
@@ -59,10 +60,8 @@ def distill_options(cfg: DictConfig) -> dict[str, Any]:
     checked; keys of CIMClassifier."""
     d = cfg.get("distill") or {}
     alpha, temperature = d.get("alpha", 1.0), d.get("temperature", 1.0)
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
-        raise ConfigError("distill.alpha", alpha, "a number in [0, 1] (1 = distillation loss only)")
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or temperature <= 0:
-        raise ConfigError("distill.temperature", temperature, "a positive number")
+    check_value("distill.alpha", UnitInterval, alpha)    # 1: the distillation loss only
+    check_value("distill.temperature", PositiveFloat, temperature)
     return {"distill_alpha": float(alpha), "distill_temperature": float(temperature)}
 
 

@@ -13,7 +13,7 @@ forward the rest (``**kwargs``); a dataset's own defaults (digits: no flip, ...)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import pytorch_lightning as pl
 import torch
@@ -26,20 +26,16 @@ from bwma_exp.data.augment import (
     to_unit_float,
 )
 from bwma_exp.data.tensor_dataset import TensorBatchDataset, keep_batch
-from bwma_exp.utils.errors import ConfigError
+from bwma_exp.utils.schema import Range, check_value
 
 
 def check_int(key: str, value: Any, minimum: int) -> int:
     """``value`` as an int >= ``minimum``, else a ConfigError naming ``dataset.<key>``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"dataset.{key}", value, f"an integer >= {minimum}")
-    return value
+    return check_value(f"dataset.{key}", Annotated[int, Range(minimum)], value)
 
 
 def check_bool(key: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"dataset.{key}", value, "true or false")
-    return value
+    return check_value(f"dataset.{key}", bool, value)
 
 
 class ImageDataModule(pl.LightningDataModule):

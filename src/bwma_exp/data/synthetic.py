@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from bwma_exp.data.base import ImageDataModule, check_int
 from bwma_exp.data.tensor_dataset import TensorBatchDataset
-from bwma_exp.utils.errors import ConfigError
+from bwma_exp.utils.schema import NonNegativeFloat, check_value
 
 PROTOTYPE_GRID = 4
 
@@ -50,9 +50,7 @@ class SyntheticDataModule(ImageDataModule):
         self.train_size = check_int("train_size", train_size, 1)
         self.val_size = check_int("val_size", val_size, 1)
         self.test_size = check_int("test_size", test_size, 1)
-        if isinstance(noise_std, bool) or not isinstance(noise_std, (int, float)) or noise_std < 0:
-            raise ConfigError("dataset.noise_std", noise_std, "a number >= 0")
-        self.noise_std = float(noise_std)
+        self.noise_std = float(check_value("dataset.noise_std", NonNegativeFloat, noise_std))
         # Nominal statistics: they map [0, 1] to [-1, 1].
         self.mean = (0.5,) * in_channels
         self.std = (0.5,) * in_channels

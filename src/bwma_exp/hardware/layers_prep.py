@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Annotated
 
 from bwma_exp.hardware.config import HardwareConfig
 from bwma_exp.hardware.floorplan import MatrixLayer
 from bwma_exp.hardware.spec import LayerSpec
 from bwma_exp.utils.errors import ConfigError
+from bwma_exp.utils.schema import Range, check_value
+
+LayerBits = Annotated[int, Range(1, 32)]
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,5 @@ def _check(spec: LayerSpec) -> None:
                           hint="this layer cannot be mapped to a crossbar")
     for key in ("w_bits", "act_bits"):
         value = getattr(spec, key)
-        if not spec.full_precision and (isinstance(value, bool) or not isinstance(value, int)
-                                        or not 1 <= value <= 32):
-            raise ConfigError(f"layer {spec.name}.{key}", value, "an integer from 1 to 32")
+        if not spec.full_precision:
+            check_value(f"layer {spec.name}.{key}", LayerBits, value)

@@ -4,7 +4,6 @@ check of a builder's keyword arguments."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -12,6 +11,7 @@ from torch import nn
 
 from ..quant import QuantSpec
 from ..utils.errors import ConfigError
+from ..utils.schema import PositiveInt, check_value
 
 
 class LearnableBias(nn.Module):
@@ -72,16 +72,6 @@ def with_origin_variant(spec: QuantSpec, variant: str) -> QuantSpec:
     return dataclasses.replace(spec, options={**spec.options, "variant": variant})
 
 
-def builder_options(kwargs: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """``defaults`` updated with ``kwargs``; an unknown key is a ``ConfigError`` on
-    ``model.<key>`` so that a typo is never silently ignored."""
-    for key, value in kwargs.items():
-        if key not in defaults:
-            raise ConfigError(f"model.{key}", value, ", ".join(sorted(defaults)) or "no options")
-    return {**defaults, **kwargs}
-
-
 def check_sizes(num_classes: Any, in_channels: Any) -> None:
     for key, value in (("num_classes", num_classes), ("in_channels", in_channels)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(key, value, "a positive integer")
+        check_value(key, PositiveInt, value)

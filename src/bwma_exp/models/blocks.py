@@ -4,26 +4,23 @@ keyword arguments. The ResNet blocks live in ``resnet``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict, make_dataclass
 from typing import Any
 
 from torch import nn
 
 from ..quant import QConv2d
-from ..utils.errors import ConfigError
+from ..utils.schema import check
 
 
-def model_options(kwargs: Mapping[str, Any], defaults: Mapping[str, bool]) -> dict[str, bool]:
-    """``defaults`` updated with ``kwargs``; an unknown key or a non-boolean value is a
-    ``ConfigError`` naming ``model.<key>`` (a typo must never be silently ignored)."""
-    allowed = ", ".join(sorted(defaults)) or "none"
-    options = dict(defaults)
-    for key, value in kwargs.items():
-        if key not in defaults:
-            raise ConfigError(f"model.{key}", value, allowed)
-        if not isinstance(value, bool):
-            raise ConfigError(f"model.{key}", value, "true or false")
-        options[key] = value
-    return options
+def model_options(kwargs: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """``defaults`` updated with ``kwargs``, checked as a schema whose fields have the type of
+    their default: an unknown key or a value of another type is a ``ConfigError`` naming
+    ``model.<key>`` (a typo must never be silently ignored)."""
+    schema = make_dataclass("ModelOptions",
+                            [(k, type(v) if v is not None else Any, v) for k, v in defaults.items()],
+                            frozen=True)
+    return asdict(check(schema, kwargs, "model"))
 
 
 def init_conv_weights_(model: nn.Module) -> None:

@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from ..quant import QuantSpec
-from .binary_blocks import builder_options, check_sizes, make_stem, with_origin_variant
+from .binary_blocks import check_sizes, make_stem, with_origin_variant
+from .blocks import model_options
 from .registry import register_model
 
 INITIAL_FEATURES = 64
@@ -89,7 +90,7 @@ class DenseFamilyNet(nn.Module):
 def build_dense_family(spec: QuantSpec, num_classes: int, in_channels: int, kwargs: dict, *,
                        blocks: Sequence[int], reductions: Sequence[float],
                        improvement: bool) -> DenseFamilyNet:
-    options = builder_options(kwargs, {"stem": "grouped"})
+    options = model_options(kwargs, {"stem": "grouped"})
     check_sizes(num_classes, in_channels)
     return DenseFamilyNet(with_origin_variant(spec, "bmxnet"), num_classes, in_channels, blocks,
                           reductions, improvement, options["stem"])

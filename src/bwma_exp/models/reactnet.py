@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from ..quant import QuantSpec
-from .binary_blocks import LearnableBias, RPReLU, builder_options, check_sizes, with_origin_variant
+from .binary_blocks import LearnableBias, RPReLU, check_sizes, with_origin_variant
+from .blocks import model_options
 from .registry import register_model
 
 # Block i maps STAGE_CHANNELS[i - 1] -> STAGE_CHANNELS[i]; index 0 is the stem.
@@ -72,6 +73,6 @@ class ReActNetA(nn.Module):
 @register_model("reactnet_a")
 def reactnet_a(spec: QuantSpec, num_classes: int, image_size: int, in_channels: int = 3,
                **kwargs) -> ReActNetA:
-    builder_options(kwargs, {})
+    model_options(kwargs, {})
     check_sizes(num_classes, in_channels)
     return ReActNetA(with_origin_variant(spec, "reactnet"), num_classes, in_channels)

@@ -18,8 +18,9 @@ calibrated network) and ``calibrate.json`` (test accuracy before and after) in i
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytorch_lightning as pl
 import torch
@@ -32,6 +33,7 @@ from ..module import CIMClassifier
 from ..quant.layers import QConv2d
 from ..utils.builders import build_datamodule, build_model, build_spec
 from ..utils.errors import ConfigError
+from ..utils.schema import PositiveFloat, PositiveInt, Range, check, check_value
 from ..utils.summary import atomic_write_json
 from .common import fmt_pct, print_result_table, run_dir
 from .evaluate import load_run_config, resolve_checkpoint
@@ -39,19 +41,24 @@ from .evaluate import load_run_config, resolve_checkpoint
 METHODS = ("cimq",)
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """The ``calibration`` section of configs/calibrate.yaml."""
+
+    images: PositiveInt = 256
+    """Training images the steps are fitted on."""
+    iters: PositiveInt = 200
+    """Adam steps per layer."""
+    batch_size: PositiveInt = 32
+    drop_prob: Annotated[float, Range(0, 1, hi_open=True)] = 0.5
+    """Probability an activation element keeps its full-precision value (QDrop)."""
+    lr: PositiveFloat = 1e-3
+
+
 def _settings(cfg: DictConfig) -> dict[str, Any]:
-    c = cfg.calibration
-    for key in ("images", "iters", "batch_size"):
-        v = c[key]
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ConfigError(f"calibration.{key}", v, "a positive integer")
-    p = c.drop_prob
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-        raise ConfigError("calibration.drop_prob", p, "a number in [0, 1)")
-    if isinstance(c.lr, bool) or not isinstance(c.lr, (int, float)) or c.lr <= 0:
-        raise ConfigError("calibration.lr", c.lr, "a positive number")
-    return {"images": c.images, "iters": c.iters, "batch_size": c.batch_size, "drop_prob": float(p),
-                "lr": float(c.lr)}
+    s = check(Calibration, OmegaConf.to_container(cfg.calibration, resolve=True), "calibration")
+    return {"images": s.images, "iters": s.iters, "batch_size": s.batch_size,
+            "drop_prob": float(s.drop_prob), "lr": float(s.lr)}
 
 
 def _network(train_cfg: DictConfig, datamodule, state: dict[str, torch.Tensor], ckpt: Path
@@ -205,9 +212,7 @@ def calibrate(cfg: DictConfig) -> dict[str, Any]:
 def _test_accuracy(cfg: DictConfig, net: nn.Module, datamodule) -> float:
     module = CIMClassifier(net, datamodule.num_classes, optimizer=torch.optim.SGD)
     batches = cfg.get("test_batches")
-    if batches is not None and (isinstance(batches, bool) or not isinstance(batches, int)
-                                or batches < 1):
-        raise ConfigError("test_batches", batches, "null (the whole test split) or a positive integer")
+    check_value("test_batches", PositiveInt | None, batches)   # null: the whole test split
     trainer = pl.Trainer(accelerator=cfg.accelerator, devices=1, logger=False,
                          enable_checkpointing=False, enable_model_summary=False,
                          limit_test_batches=batches if batches is not None else 1.0)

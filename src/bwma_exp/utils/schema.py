@@ -61,10 +61,6 @@ class Range(Rule):
         if kind == "integer":
             if lo is not None and hi is not None:
                 return f"an integer from {lo} to {hi}"
-            if lo == 1 or (lo == 0 and self.lo_open):
-                return "a positive integer"
-            if lo == 0:
-                return "a non-negative integer"
             return f"an integer >= {lo}" if lo is not None else f"an integer <= {hi}"
         if lo is not None and hi is not None:
             left, right = "(" if self.lo_open else "[", ")" if self.hi_open else "]"
@@ -111,7 +107,8 @@ def allowed(annotation: Any) -> str:
 def _allowed_one(annotation: Any) -> str:
     base, rules = _rules(annotation)
     if get_origin(base) is Literal:
-        return ", ".join(str(c) for c in get_args(base))
+        *rest, last = (str(c) for c in get_args(base))
+        return f"{', '.join(rest)} or {last}" if rest else last
     if rules:
         return " and ".join(r.describe(_kind(base)) for r in rules)
     if base is int:
@@ -166,7 +163,7 @@ def check(schema: type, values: Mapping[str, Any] | None, prefix: str, *,
     if extra == "forbid":
         unknown = sorted(k for k in values if k not in fields and not str(k).startswith("_"))
         if unknown:
-            known = "one of " + ", ".join(sorted(fields)) if fields else "no keys here"
+            known = ", ".join(sorted(fields)) if fields else "no keys here"
             raise ConfigError(f"{where}{unknown[0]}", values[unknown[0]], known, hint=hint)
     kwargs = {}
     for name, field in fields.items():
@@ -182,3 +179,11 @@ def describe(schema: type) -> dict[str, str]:
     """key -> what it accepts (for documentation and error hints)."""
     hints = get_type_hints(schema, include_extras=True)
     return {f.name: allowed(hints[f.name]) for f in dataclasses.fields(schema)}
+
+
+# Field types that many groups share.
+PositiveInt = Annotated[int, Range(1)]
+NonNegativeInt = Annotated[int, Range(0)]
+PositiveFloat = Annotated[float, Range(0, lo_open=True)]
+NonNegativeFloat = Annotated[float, Range(0)]
+UnitInterval = Annotated[float, Range(0, 1)]
