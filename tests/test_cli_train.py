@@ -48,6 +48,14 @@ BAD_INPUTS = [
     (["w_bits=2"], "w_bits=2", "quant=bwma"),
     (["crossbar_size=-8"], "crossbar_size=-8", "power of two"),
     (["adc_bits=13"], "adc_bits=13", "1 to 12"),
+    # values torch or Lightning would refuse only later (or never), named by the schema
+    (["optimizer.lr=-1"], "optimizer.lr=-1", "a positive number"),
+    (["optimizer.lr=abc"], "optimizer.lr='abc'", "a positive number"),
+    (["trainer.max_epochs=-1"], "trainer.max_epochs=-1", "an integer >= 1"),
+    (["trainer.max_epochs=abc"], "trainer.max_epochs='abc'", "an integer >= 1"),
+    (["seed=abc"], "seed='abc'", "an integer >= 0"),
+    (["scheduler.name=step"], "scheduler.name='step'", "cosine, linear or constant"),
+    (["quant.options.split=mode"], "quant.options.split='mode'", "median or mean"),
     # raised inside a datamodule that Hydra instantiates (Hydra wraps the error)
     (["dataset.batch_size=0"], "dataset.batch_size=0", ">= 1"),
     # keys the config does not have: the keys it does have, before Hydra's own report

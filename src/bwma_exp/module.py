@@ -19,10 +19,8 @@ from .quant import (
     regularization_loss,
     set_training_progress,
 )
-from .utils.errors import ConfigError
-
-SCHEDULES = ("cosine", "linear", "constant")
-WEIGHT_DECAY_SCOPES = ("all", "conv")
+from .utils.schema import check_value
+from .utils.validation import ScheduleName, WeightDecayScope
 
 
 class NonFiniteLossError(RuntimeError):
@@ -39,15 +37,13 @@ class CIMClassifier(pl.LightningModule):
         # A plain attribute, not a submodule: see distill.py (never saved, trained or DDP-wrapped).
         self.teacher = teacher
         self.distill_alpha, self.distill_temperature = distill_alpha, distill_temperature
-        if weight_decay_scope not in WEIGHT_DECAY_SCOPES:
-            raise ConfigError("weight_decay_scope", weight_decay_scope, ", ".join(WEIGHT_DECAY_SCOPES))
-        self.weight_decay_scope = weight_decay_scope
+        self.weight_decay_scope = check_value("weight_decay_scope", WeightDecayScope,
+                                              weight_decay_scope)
         # BMXNet-variant binary layers keep their latent weights within +-1.3 after every step.
         self.clips_latent_weights = has_latent_clip(net)
         self.optimizer_factory = optimizer
         self.scheduler_cfg = dict(scheduler or {"name": "constant"})
-        if self.scheduler_cfg.get("name") not in SCHEDULES:
-            raise ConfigError("scheduler", self.scheduler_cfg.get("name"), ", ".join(SCHEDULES))
+        check_value("scheduler.name", ScheduleName, self.scheduler_cfg.get("name"))
         self.label_smoothing = float(label_smoothing)
         top5 = min(5, num_classes)
         self.train_acc = MulticlassAccuracy(num_classes, average="micro")

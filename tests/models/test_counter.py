@@ -8,12 +8,14 @@ from torch import nn
 
 from bwma_exp.models import build_model
 from bwma_exp.models.counter import count_ops
-from bwma_exp.quant import QConv2d, QuantSpec
+from bwma_exp.quant import BWMAWeightQuantizer, QConv2d, QuantSpec
 
 
 def qconv(cin, cout, k, *, w_bits=1, act_bits=1, method="origin", **kw):
+    # BWMA's offset c·Σx is a property of its weight quantizer (the contract's digital_offset)
+    weights = BWMAWeightQuantizer() if method == "bwma" else None
     return QConv2d(cin, cout, k, w_bits=w_bits, act_bits=act_bits, full_precision=False,
-                   method=method, **kw)
+                   method=method, weight_quantizer=weights, **kw)
 
 
 def tiny(first: nn.Module) -> nn.Sequential:

@@ -24,7 +24,6 @@ from torch import nn
 from ..quant import QConv2d, QLinear
 
 BOPS_PER_OP = 64
-BWMA_METHODS = ("bwma",)  # methods whose binary weights carry a per-layer offset mu
 
 
 def is_binary(module: nn.Module) -> bool:
@@ -46,7 +45,7 @@ def layer_macs(module: nn.Module, output: torch.Tensor) -> int:
 
 def _bwma_extras(module: nn.Module, output: torch.Tensor) -> tuple[int, int]:
     """(extra BOPs, extra FLOPs) of a binary BWMA layer's weight offset; see the module doc."""
-    if not (is_binary(module) and module.method in BWMA_METHODS):
+    if not (is_binary(module) and module.weight_quantizer.digital_offset):
         return 0, 0
     outputs = math.prod(output.shape[1:])
     if isinstance(module, nn.Conv2d):

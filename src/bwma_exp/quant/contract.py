@@ -43,6 +43,10 @@ class WeightQuantizer(Quantizer):
     """Clamp the latent weights to ±latent_clip after every optimizer step (BMXNet's 1.3);
     None (default): leave them alone."""
 
+    digital_offset: bool = False
+    """True when the cells hold s = ±1 of binary weights w = c + r·s whose per-layer offset c
+    is added digitally as c·Σx (BWMA): the OPs counter charges that extra MAC per output."""
+
     def set_arrays(self, arrays: list[list[int]], groups: int) -> None:
         """The crossbar partition of the layer's unrolled rows (one list of row indices per
         subarray, from ``hardware.mapping.row_arrays``) and the conv groups; called by

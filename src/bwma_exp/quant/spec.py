@@ -19,11 +19,18 @@ from .layers import QConv2d, QLinear
 QuantizerFactory = Callable[["QuantSpec", str, int],
                             "tuple[WeightQuantizer, ActivationQuantizer]"]
 METHODS: dict[str, QuantizerFactory] = {}
+# name -> bits the method fixes whatever the run's w_bits/act_bits say (bwba: binary both)
+FIXED_BITS: dict[str, dict[str, int]] = {}
 
 
-def register_method(name: str) -> Callable[[QuantizerFactory], QuantizerFactory]:
+def register_method(name: str, fixed_bits: Mapping[str, int] | None = None
+                    ) -> Callable[[QuantizerFactory], QuantizerFactory]:
+    """Register a method's factory. ``fixed_bits`` ({"act_bits": 1}) are bits the method has
+    by construction: the run's value is ignored and reported as this one, so a sweep can put
+    binary methods beside multi-bit ones."""
     def deco(fn: QuantizerFactory) -> QuantizerFactory:
         METHODS[name] = fn
+        FIXED_BITS[name] = dict(fixed_bits or {})
         return fn
     return deco
 

@@ -14,9 +14,8 @@ from ..module import CIMClassifier
 from ..utils.builders import attach_cim, build_datamodule, build_model, build_spec, input_shape
 from ..utils.errors import ConfigError
 from ..utils.summary import atomic_write_json
+from ..utils.validation import validate
 from .common import fmt_pct, print_result_table, run_dir
-
-SPLITS = ("test", "val")
 
 
 def resolve_checkpoint(path: str) -> tuple[Path, Path]:
@@ -54,8 +53,7 @@ def load_module(ckpt: Path, train_cfg: DictConfig, cim: CIMConfig) -> tuple[CIMC
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
-    if cfg.split not in SPLITS:
-        raise ConfigError("split", cfg.split, ", ".join(SPLITS))
+    validate(cfg, "eval")
     ckpt, run = resolve_checkpoint(str(cfg.ckpt_path))
     train_cfg = load_run_config(run)
     if cfg.get("batch_size"):

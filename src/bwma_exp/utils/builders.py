@@ -12,21 +12,16 @@ from ..cim.config import CIMConfig
 from ..hardware import HardwareConfig, estimate, layer_table, load_device
 from ..models.counter import count_ops as _count
 from ..quant import QuantSpec
+from ..quant.spec import FIXED_BITS
 from .errors import ConfigError
 from .validation import check_crossbar_size
-
-# Methods whose activations are binary by construction: act_bits is ignored (and reported as 1)
-# so that one sweep can put them beside multi-bit methods. bwba's weights are binary too; origin
-# keeps w_bits (32 = real weights, ReActNet's first training step).
-BINARY_ACT_METHODS = ("bwba", "origin")
 
 
 def build_spec(cfg: DictConfig) -> QuantSpec:
     q = cfg.quant
-    w_bits, act_bits = int(cfg.w_bits), int(cfg.act_bits)
-    if q.method in BINARY_ACT_METHODS:
-        act_bits = 1
-        w_bits = 1 if q.method == "bwba" else w_bits
+    fixed = FIXED_BITS.get(q.method, {})   # bits a method has by construction (bwba, origin)
+    w_bits = int(fixed.get("w_bits", cfg.w_bits))
+    act_bits = int(fixed.get("act_bits", cfg.act_bits))
     # An empty DictConfig is falsy, so test for None rather than `or {}` (quant=fp has options: {}).
     raw = q.get("options")
     options = OmegaConf.to_container(raw, resolve=True) if raw is not None else {}

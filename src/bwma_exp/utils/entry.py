@@ -11,31 +11,28 @@ import sys
 
 from .cli import CONFIG_DIR, JobRunner, precheck
 
-# config name -> (module of the task, its function, whether ckpt_path=last resumes a run,
-# whether the config holds the run's bits and crossbar: eval and calibrate read them from the
-# trained run)
+# config name -> (module of the task, its function, whether ckpt_path=last resumes a run)
 TASKS = {
-    "train": ("bwma_exp.tasks.train", "train", True, True),
-    "eval": ("bwma_exp.tasks.evaluate", "evaluate", False, False),
-    "estimate": ("bwma_exp.tasks.estimate", "estimate", False, True),
-    "calibrate": ("bwma_exp.tasks.calibrate", "calibrate", False, False),
+    "train": ("bwma_exp.tasks.train", "train", True),
+    "eval": ("bwma_exp.tasks.evaluate", "evaluate", False),
+    "estimate": ("bwma_exp.tasks.estimate", "estimate", False),
+    "calibrate": ("bwma_exp.tasks.calibrate", "calibrate", False),
 }
 
 
 def run(config_name: str) -> None:
-    module_name, function, resumable, own_bits = TASKS[config_name]
+    module_name, function, resumable = TASKS[config_name]
     precheck(sys.argv[1:], config_name, resumable=resumable)
 
     import hydra
     from omegaconf import DictConfig
 
-    from .validation import validate_common
+    from .validation import validate
 
     runner = JobRunner()
 
     def task(cfg: DictConfig):
-        if own_bits:
-            validate_common(cfg)  # before torch is imported
+        validate(cfg, config_name)  # before torch is imported
         return getattr(importlib.import_module(module_name), function)(cfg)
 
     @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=config_name)

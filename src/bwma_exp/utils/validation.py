@@ -7,6 +7,7 @@ options and each datamodule's arguments. All are checked by ``schema.check``.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -18,6 +19,8 @@ Bits = Annotated[int, Rule(lambda v: 1 <= v <= 16 or v == 32,
                            "an integer from 1 to 16 (32 means full precision)")]
 AdcBits = Annotated[int, Range(1, 12)]
 CrossbarSize = Annotated[int, power_of_two(minimum=2)]
+ScheduleName = Literal["cosine", "linear", "constant"]
+WeightDecayScope = Literal["all", "conv"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,8 @@ class TrainKeys:
 
     label_smoothing: Annotated[float, Range(0, 1, hi_open=True)] = 0.0
     test: bool = True
-    weight_decay_scope: Literal["all", "conv"] = "all"
+    weight_decay_scope: WeightDecayScope = "all"
+    """all: every parameter gets optimizer.weight_decay; conv: only the 4-D conv weights."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class Optimizer:
 
 @dataclass(frozen=True)
 class Scheduler:
-    name: Literal["cosine", "linear", "constant"] = "cosine"
+    name: ScheduleName = "cosine"
     warmup_epochs: Annotated[int, Range(0)] = 0
     min_lr: Annotated[float, Range(0)] = 0.0
 
@@ -74,6 +78,29 @@ class Trainer:
     num_sanity_val_steps: Annotated[int, Range(-1)] = 2
     deterministic: bool = False
     gradient_clip_val: Annotated[float, Range(0, lo_open=True)] | None = None
+
+
+@dataclass(frozen=True)
+class EvalKeys:
+    """Top-level keys of eval.py (the rest comes from the trained run)."""
+
+    split: Literal["test", "val"] = "test"
+    batch_size: Annotated[int, Range(1)] | None = None
+    """null: the training run's."""
+    seed: Annotated[int, Range(0)] = 0
+    adc_bits: AdcBits | None = None
+    """A tiled run's partial sums re-read at this ADC resolution; null: the run's."""
+
+
+@dataclass(frozen=True)
+class CalibrateKeys:
+    """Top-level keys of calibrate.py."""
+
+    act_bits: Bits | None = None
+    """null: the run's act_bits."""
+    seed: Annotated[int, Range(0)] = 0
+    test_batches: Annotated[int, Range(1)] | None = None
+    """null: the whole test split; n: its first n batches (smoke runs)."""
 
 
 def _section(cfg: DictConfig, key: str) -> dict | None:
@@ -95,6 +122,16 @@ def validate_common(cfg: DictConfig) -> None:
         check(TrainKeys, {k: cfg.get(k) for k in ("label_smoothing", "test",
                                                   "weight_decay_scope") if k in cfg},
               "", extra="ignore")
+
+
+def validate(cfg: DictConfig, config_name: str) -> None:
+    """The checks of one entry point's config (train, estimate, eval, calibrate)."""
+    if config_name in ("train", "estimate"):
+        validate_common(cfg)
+        return
+    schema = {"eval": EvalKeys, "calibrate": CalibrateKeys}[config_name]
+    keys = [f.name for f in dataclasses.fields(schema)]
+    check(schema, {k: cfg.get(k) for k in keys if k in cfg}, "", extra="ignore")
 
 
 def check_crossbar_size(key: str, value) -> int:

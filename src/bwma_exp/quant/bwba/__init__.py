@@ -17,7 +17,7 @@ from .quantizers import ClippedSTESign, SignActQuantizer, XNORWeightQuantizer
 
 __all__ = ["ClippedSTESign", "SignActQuantizer", "XNORWeightQuantizer"]
 
-@register_method("bwba")
+@register_method("bwba", fixed_bits={"w_bits": 1, "act_bits": 1})
 def bwba_quantizers(spec: QuantSpec, kind: str, out_channels: int):
     for key, bits in (("w_bits", spec.w_bits), ("act_bits", spec.act_bits)):
         if int(bits) != 1:

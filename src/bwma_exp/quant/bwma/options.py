@@ -3,7 +3,7 @@ their own arguments with (so each limit is written once)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 from ...utils.schema import Range
 from ..common.compiled import KernelMode
@@ -14,7 +14,6 @@ Positive = Annotated[float, Range(0, lo_open=True)]
 Momentum = Annotated[float, Range(0, 1, lo_open=True)]
 Split = Literal["median", "mean"]
 Schedule = Literal["irnet", "fixed"]
-SPLITS, SCHEDULES = get_args(Split), get_args(Schedule)
 
 
 @dataclass(frozen=True)

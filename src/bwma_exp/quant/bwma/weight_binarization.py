@@ -78,6 +78,8 @@ class BWMAWeightQuantizer(WeightQuantizer):
     ``schedule="fixed"`` keeps the given ``alpha`` and ``temperature`` for the whole run.
     """
 
+    digital_offset = True   # w = c ± r: c·Σx is added digitally
+
     def __init__(self, split: str = "median", schedule: str = "irnet", alpha: float = 1.0,
                  temperature: float = 1.0) -> None:
         super().__init__()

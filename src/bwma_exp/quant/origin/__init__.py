@@ -36,7 +36,8 @@ class OriginOptions:
     bdensenet28, meliusnet22/29: bmxnet)."""
 
 
-@register_method("origin")
+# act_bits is fixed; w_bits stays (32 = real weights, ReActNet's first training step)
+@register_method("origin", fixed_bits={"act_bits": 1})
 def origin_quantizers(spec: QuantSpec, kind: str, out_channels: int):
     check_bits("w_bits", spec.w_bits)
     check_bits("act_bits", spec.act_bits)
