@@ -41,12 +41,25 @@ def test_grouped_strided_conv_macs():
     assert counts["flops"] == 3 * 3 * 8 * 16 + 16 * 3
 
 
-@pytest.mark.parametrize("layer", [
-    qconv(4, 8, 3, padding=1, act_bits=4),     # binary weights, multi-bit activations
-    qconv(4, 8, 3, padding=1, w_bits=2),       # multi-bit weights
-    QConv2d(4, 8, 3, padding=1, w_bits=1, act_bits=1, full_precision=True),
+@pytest.mark.parametrize("layer, bops", [
+    (qconv(4, 8, 3, padding=1, act_bits=4), 28800 * 4),   # W1/A4: 4 BOPs per MAC
+    (qconv(4, 8, 3, padding=1, w_bits=2), 28800 * 2),     # W2/A1
+    (qconv(4, 8, 3, padding=1, w_bits=4, act_bits=3), 28800 * 12),
 ])
-def test_non_binary_layers_are_flops(layer):
+def test_multi_bit_macs_count_w_bits_times_act_bits_bops(layer, bops):
+    # Baskin et al.: a b_w x b_a MAC is b_w*b_a binary operations; the FP layers stay FLOPs
+    counts = count_ops(tiny(layer), (4, 10, 10))
+    assert counts["bops"] == bops
+    assert counts["flops"] == 3248
+    assert counts["ops"] == bops / 64 + 3248
+
+
+@pytest.mark.parametrize("layer", [
+    QConv2d(4, 8, 3, padding=1, w_bits=1, act_bits=1, full_precision=True),
+    qconv(4, 8, 3, padding=1, w_bits=1, act_bits=32),     # BWMA W1/A32: real activations
+    qconv(4, 8, 3, padding=1, w_bits=32, act_bits=1),     # ReActNet step 1: real weights
+])
+def test_layers_with_a_real_side_are_flops(layer):
     counts = count_ops(tiny(layer), (4, 10, 10))
     assert counts["bops"] == 0
     assert counts["flops"] == 28800 + 3248

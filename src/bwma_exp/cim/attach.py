@@ -43,7 +43,7 @@ def attach_crossbars(model: nn.Module, cim: CIMConfig, hw: HardwareConfig,
         if not cim.adc:
             adc = None
         elif adc is None:
-            s = cim.adc_settings()
+            s = cim.adc_settings(layer.adc_bits)
             adc = ADC(s.bits, s.range_mode, s.sigmas, s.momentum)
         layer.cim = Crossbar(rows, hw.crossbar_size, mapping, kernel, adc, cim.bit_serial,
                              cim.adc_grad)
@@ -60,7 +60,8 @@ def _method_adc(layer: nn.Module, cim: CIMConfig, rows: int, kernel: tuple[int, 
     arrays = row_arrays(rows // (kernel[0] * kernel[1]), kernel[0], kernel[1], subarray, mapping)
     quantizer.set_arrays(arrays, groups)
     out = layer.weight.shape[0]
-    return quantizer.cim_adc(cim.adc_settings(), (groups, len(arrays), out // groups))
+    return quantizer.cim_adc(cim.adc_settings(layer.adc_bits),
+                             (groups, len(arrays), out // groups))
 
 
 def sample_variation(model: nn.Module, sigma: float, kind: str, seed: int) -> None:

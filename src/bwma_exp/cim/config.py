@@ -39,8 +39,10 @@ class CIMConfig:
     variation_seed: Annotated[int, Range(0)] = 0
     """Sample i uses seed variation_seed + i."""
 
-    def adc_settings(self) -> ADCSettings:
-        return ADCSettings(self.adc_bits, self.adc_range, self.adc_sigmas, self.adc_momentum)
+    def adc_settings(self, bits: int | None = None) -> ADCSettings:
+        """The ADC design; ``bits``: a layer's own resolution (quant.layers), else the run's."""
+        return ADCSettings(bits or self.adc_bits, self.adc_range, self.adc_sigmas,
+                           self.adc_momentum)
 
     @classmethod
     def from_dict(cls, cim: Mapping[str, Any] | None, adc_bits: Any) -> CIMConfig:

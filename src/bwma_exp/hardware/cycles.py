@@ -73,6 +73,19 @@ def _buffer_port(size_bits: float, width_bits: float) -> tuple[float, int]:
     return 32.0, cores
 
 
+def shared_tile_buffer_cores(plan: FloorPlan, bits: int, adc_bits: int, numcolmuxed: int
+                             ) -> tuple[int, int]:
+    """(input, output) register-file cores of *every* tile buffer. NeuroSim's TileInitialize
+    keeps the core counts in two file-scope variables that the conventional (CM) tile's
+    set-up writes last, so novel-mapped tiles are given the CM tile's counts too: their
+    buffers keep their own interface width but get the CM tile's parallelism (and area)."""
+    s, q = plan.subarray, plan.pes_per_cm_tile_side
+    acc_bits = adc_bits + bits + 1 + _clog2(plan.pe_size_cm / s)
+    _, cores_in = _buffer_port(q * bits * s, q * s)
+    _, cores_out = _buffer_port(acc_bits * q * s / numcolmuxed, acc_bits * q)
+    return cores_in, cores_out
+
+
 def layer_cycles(plan: FloorPlan, index: int, layer: MatrixLayer, vectors: int, bits: int,
                  adc_bits: int, numcolmuxed: int, adder_stage_cycles: int,
                  tile_hops: int, chip_hops: int, buffer_cores: int, bus_width: float,
@@ -110,8 +123,9 @@ def layer_cycles(plan: FloorPlan, index: int, layer: MatrixLayer, vectors: int, 
         in_bits = rows_t * nb / math.sqrt(k2)
         acc_bits = adc_bits + b + 1 + _clog2(pe_size / s)
         out_bits = math.ceil(cols_t / cps) * (1 + acc_bits) * n / k2
-        if_in, cores_in = _buffer_port(k2 * b * s, k2 * s)
-        if_out, cores_out = _buffer_port(acc_bits * k2 * s / m, acc_bits * k2)
+        if_in, _ = _buffer_port(k2 * b * s, k2 * s)
+        if_out, _ = _buffer_port(acc_bits * k2 * s / m, acc_bits * k2)
+        cores_in, cores_out = shared_tile_buffer_cores(plan, b, adc_bits, m)
         bus = k2 * s
         buf += 2 * in_bits / if_in / min(cores_in, math.ceil(bus / if_in))
         buf += 2 * out_bits / if_out / min(cores_out, math.ceil(bus / if_in))

@@ -61,7 +61,7 @@ def estimate(layers: list[LayerSpec], hw: HardwareConfig) -> dict:
     ns_per_um = tech.repeated_wire_ns_per_mm * 1e-3
 
     def hops(path_um: float) -> int:
-        return max(1, math.ceil(path_um * ns_per_um / clock))
+        return max(1, math.ceil(path_um * ns_per_um / 1.0))
 
     per_layer = []
     for i, layer in enumerate(prepared):

@@ -1,10 +1,11 @@
 """Parameters and operations of a model, counted from the layers it really runs.
 
-Table II's rule (ReActNet, BMXNet-v2): ``OPs = BOPs / 64 + FLOPs``, where BOPs are the
-multiply-accumulates (MACs) of layers with binary weights *and* binary activations and FLOPs
-the MACs of every other conv/linear (stem, transitions, FP shortcuts, classifier, and any layer
-with multi-bit weights or activations). BN, pooling, additions, concatenations and PReLU are
-not counted.
+Table II's rule (ReActNet, BMXNet-v2): ``OPs = BOPs / 64 + FLOPs``. BOPs are the binary
+operations of the quantized layers, a b_w-bit × b_a-bit multiply-accumulate (MAC) counting
+as b_w·b_a of them (Baskin et al.'s definition; a binary layer's MAC is one BOP), and FLOPs
+the MACs of every layer with real weights or real activations (stem, transitions, FP
+shortcuts, classifier, BWMA's W1/A32 or origin's W32/A1). BN, pooling, additions,
+concatenations and PReLU are not counted.
 
 BWMA's binary weights are ``{mu - sigma, mu + sigma} = mu + sigma * b`` with ``b`` in ±1, so a
 BWMA layer computes ``sigma * (b . x) + mu * sum(x)``: the ``b . x`` part is the binary MACs
@@ -12,7 +13,7 @@ counted as BOPs, and combining it with the offset ``mu * sum(x)`` costs one more
 multiply-accumulate per output element. ``extra_flops_bwma`` counts that MAC (out_h * out_w *
 c_out per binary BWMA layer) and is included in ``flops``. (``sum(x)`` over a receptive field is
 shared by all output channels, a popcount of the same ±1 inputs: one extra all-ones weight
-column, which ``extra_bops_bwma`` counts and ``bops`` includes.)
+column, which ``extra_bops_bwma`` counts and ``bops`` includes, once per activation bit.)
 """
 from __future__ import annotations
 
@@ -43,9 +44,18 @@ def layer_macs(module: nn.Module, output: torch.Tensor) -> int:
     return positions * module.in_features * module.out_features
 
 
+def bits_per_mac(module: nn.Module) -> int:
+    """BOPs of one MAC: b_w·b_a for a quantized layer, 0 (a FLOP) if either side is real."""
+    if not isinstance(module, (QConv2d, QLinear)) or module.full_precision \
+            or module.w_bits >= 32 or module.act_bits >= 32:
+        return 0
+    return module.w_bits * module.act_bits
+
+
 def _bwma_extras(module: nn.Module, output: torch.Tensor) -> tuple[int, int]:
-    """(extra BOPs, extra FLOPs) of a binary BWMA layer's weight offset; see the module doc."""
-    if not (is_binary(module) and module.weight_quantizer.digital_offset):
+    """(extra BOPs, extra FLOPs) of a BWMA layer's weight offset; see the module doc."""
+    if not (bits_per_mac(module) and module.w_bits == 1
+            and module.weight_quantizer.digital_offset):
         return 0, 0
     outputs = math.prod(output.shape[1:])
     if isinstance(module, nn.Conv2d):
@@ -55,7 +65,7 @@ def _bwma_extras(module: nn.Module, output: torch.Tensor) -> tuple[int, int]:
     else:
         window = module.in_features
         positions = math.prod(output.shape[1:-1])
-    return positions * window, outputs
+    return positions * window * module.act_bits, outputs
 
 
 def count_ops(model: nn.Module, input_shape: tuple[int, ...] = (3, 224, 224)) -> dict:
@@ -67,8 +77,11 @@ def count_ops(model: nn.Module, input_shape: tuple[int, ...] = (3, 224, 224)) ->
     totals = {"bops": 0, "flops": 0, "extra_bops_bwma": 0, "extra_flops_bwma": 0}
 
     def hook(module: nn.Module, _inputs, output: torch.Tensor) -> None:
-        macs = layer_macs(module, output)
-        totals["bops" if is_binary(module) else "flops"] += macs
+        macs, per_mac = layer_macs(module, output), bits_per_mac(module)
+        if per_mac:
+            totals["bops"] += macs * per_mac
+        else:
+            totals["flops"] += macs
         extra_bops, extra_flops = _bwma_extras(module, output)
         totals["extra_bops_bwma"] += extra_bops
         totals["extra_flops_bwma"] += extra_flops

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from torch import nn
 
 from ..quant import QuantSpec
+from ..quant.layer_precision import apply_layer_precision
 from ..utils.errors import ConfigError
 
 ModelBuilder = Callable[..., nn.Module]
@@ -26,5 +27,7 @@ def build_model(name: str, spec: QuantSpec, num_classes: int, image_size: int,
     variants (e.g. resnet18's CIFAR stem at 32 px, ImageNet stem at 224 px)."""
     if name not in MODELS:
         raise ConfigError("model", name, ", ".join(sorted(MODELS)))
-    return MODELS[name](spec=spec, num_classes=num_classes, image_size=image_size,
-                        in_channels=in_channels, **kwargs)
+    model = MODELS[name](spec=spec, num_classes=num_classes, image_size=image_size,
+                         in_channels=in_channels, **kwargs)
+    apply_layer_precision(model, spec)   # quant.layers: per-layer bits
+    return model

@@ -99,6 +99,7 @@ class QuantizedLayer:
     method: str       # the run's method, "fp" for full-precision layers
     w_bits: int       # effective precisions: 32/32 for full-precision layers
     act_bits: int
+    adc_bits: int | None   # this layer's ADC resolution (quant.layers), None: the run's
     cim: nn.Module | None  # the crossbar that computes the layer (cim.tiled), None: ideal
 
 

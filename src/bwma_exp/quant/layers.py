@@ -34,8 +34,9 @@ class _QuantMixin(QuantizedLayer):
         # Effective precisions: full-precision layers report 32/32 whatever the run's bits are.
         self.w_bits = 32 if full_precision else int(w_bits)
         self.act_bits = 32 if full_precision else int(act_bits)
-        # Optional crossbar-in-the-loop computation (issue 5); None means the ideal layer.
+        # Optional crossbar-in-the-loop computation; None means the ideal layer.
         self.cim = None
+        self.adc_bits: int | None = None  # quant.layers' ADC resolution; None: the run's
 
     def quantized_weight(self) -> torch.Tensor:
         if self.training or torch.is_grad_enabled():

@@ -48,6 +48,8 @@ class QuantSpec:
     fp_first: bool = True   # keep the first conv full precision (reference implementations do)
     fp_last: bool = True    # keep the classifier full precision
     options: Mapping[str, Any] = field(default_factory=dict)
+    # per-layer bits: pattern -> {w_bits, act_bits, adc_bits} (see layer_precision.py)
+    layers: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:

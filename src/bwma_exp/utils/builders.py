@@ -25,9 +25,11 @@ def build_spec(cfg: DictConfig) -> QuantSpec:
     # An empty DictConfig is falsy, so test for None rather than `or {}` (quant=fp has options: {}).
     raw = q.get("options")
     options = OmegaConf.to_container(raw, resolve=True) if raw is not None else {}
+    raw_layers = q.get("layers")
+    layers = OmegaConf.to_container(raw_layers, resolve=True) if raw_layers is not None else {}
     return QuantSpec(method=q.method, w_bits=w_bits, act_bits=act_bits,
                      fp_first=bool(q.get("fp_first", True)), fp_last=bool(q.get("fp_last", True)),
-                     options=options)
+                     options=options, layers=layers)
 
 
 def build_datamodule(cfg: DictConfig):
