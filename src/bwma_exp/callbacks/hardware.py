@@ -47,6 +47,8 @@ class HardwareEstimateCallback(pl.Callback):
         if self._logged or self.own is None:
             return
         self._logged = True
+        if trainer.global_step > 0:
+            return  # a resumed run logged them when it started (its CSV rows and W&B run go on)
         metrics = self.metrics()
         for logger in trainer.loggers:
             logger.log_metrics(metrics, step=trainer.global_step)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_type_hints
 
 from bwma_exp.hardware.devices import _HINT, available_devices
 from bwma_exp.utils.errors import ConfigError
-from bwma_exp.utils.schema import Range, Rule, check, check_value, power_of_two
+from bwma_exp.utils.schema import Range, check, check_value, power_of_two
 from bwma_exp.utils.validation import AdcBits, CrossbarSize
 
 Positive = Annotated[float, Range(0, lo_open=True)]
@@ -42,8 +42,9 @@ class HardwareConfig:
     device: DeviceParams
     crossbar_size: CrossbarSize
     adc_bits: AdcBits
-    technology_nm: Annotated[float, Rule(lambda v: v == 22, "22")] = 22
-    """Technology node; only NeuroSim's 22 nm node is characterised."""
+    technology_nm: Literal[130, 90, 65, 45, 32, 22, 14, 10, 7] = 22
+    """Technology node (nm): NeuroSim V1.3's nodes; 22 nm is characterised, the others are
+    scaled from it with NeuroSim's per-node parameters (hardware/technology.py)."""
     columns_per_adc: Annotated[int, power_of_two()] = 8
     """NeuroSim numColMuxed: columns sharing one ADC (at most the crossbar size)."""
     adc_type: Literal["sar", "flash"] = "sar"
@@ -86,6 +87,19 @@ class HardwareConfig:
         out["device"] = self.device.name
         out["device_params"] = asdict(self.device)
         return out
+
+
+HARDWARE_ONLY_KEYS = ("devices", "crossbar_sizes")   # read by the builders, not by this schema
+_RUN_KEYS = ("device", "crossbar_size", "adc_bits")
+
+
+def check_hardware_group(hardware: Mapping | None) -> None:
+    """The ``hardware`` group's own keys against HardwareConfig, before anything is built
+    (the entry pre-check); the device, crossbar size and ADC bits are checked elsewhere."""
+    hints = get_type_hints(HardwareConfig, include_extras=True)
+    for key, value in dict(hardware or {}).items():
+        if key in hints and key not in _RUN_KEYS:
+            check_value(f"hardware.{key}", hints[key], value)
 
 
 def _device_params(device: Mapping) -> DeviceParams:

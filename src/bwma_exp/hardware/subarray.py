@@ -15,12 +15,13 @@ from bwma_exp.hardware.adc import AdcModel
 from bwma_exp.hardware.config import HardwareConfig
 from bwma_exp.hardware.technology import BETA_SENSING, Technology
 
+# At 22 nm; other nodes scale them by the node's transistor resistance and gate capacitance.
 R_SWITCH_OHM = 4e3  # output resistance of a row switch-matrix driver
 MUX_DECODER_NS = 0.11  # 3-bit column-mux decoder + transmission gate, about 5 FO4 at 22 nm
 C_ACCESS_GATE_FF = 0.2  # gate of the 1T1R access transistor on the word line
 C_CELL_DRAIN_FF = 0.1  # drain of an access transistor on the bit line
 SENSE_MARGIN = 0.2  # eNVM: 15-20 % bit-line swing is enough to sense (NeuroSim colDelay)
-SRAM_SENSE_LOG = math.log(0.8 / (0.8 - 0.05))  # swing of min sense voltage/2 from VDD
+SRAM_MIN_SENSE_V = 0.1  # NeuroSim minSenseVoltage: the bit line swings half of it from VDD
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,25 @@ class Subarray:
 
     @property
     def word_line_cap_ff(self) -> float:
-        gates = 2 * self.tech.cap_gate_min_ff if self.is_sram else C_ACCESS_GATE_FF
+        gates = (2 * self.tech.cap_gate_min_ff if self.is_sram
+                 else C_ACCESS_GATE_FF * self.tech.cap_scale)
         return self.row_length_um * self.tech.wire_cap_ff_per_um + self.size * gates
 
     @property
     def bit_line_cap_ff(self) -> float:
-        return self.column_length_um * self.tech.wire_cap_ff_per_um + self.size * C_CELL_DRAIN_FF
+        return (self.column_length_um * self.tech.wire_cap_ff_per_um
+                + self.size * C_CELL_DRAIN_FF * self.tech.cap_scale)
+
+    @property
+    def switch_ohm(self) -> float:
+        return R_SWITCH_OHM * self.tech.transistor_res_scale
+
+    @property
+    def access_ohm(self) -> float:
+        """The cell's series access resistance: an SRAM preset's transistor is characterised at
+        22 nm and scales with the node; a 1T1R access is sized to 0.25 R_on at every node."""
+        r = self.hw.device.access_resistance_ohm
+        return r * self.tech.transistor_res_scale if self.is_sram else r
 
     @property
     def is_sram(self) -> bool:
@@ -64,7 +78,7 @@ class Subarray:
 
     @property
     def adc(self) -> AdcModel:
-        return AdcModel(self.hw.adc_type, self.hw.adc_bits)
+        return AdcModel(self.hw.adc_type, self.hw.adc_bits, int(self.tech.node_nm))
 
     # ---- read physics -----------------------------------------------------------------
     def mean_cell_conductance(self) -> float:
@@ -72,9 +86,9 @@ class Subarray:
         d = self.hw.device
         wire = self.tech.wire_res_ohm_per_um * (self.row_length_um + self.column_length_um) / 2
         if self.is_sram:
-            return 1.0 / (d.access_resistance_ohm + wire)
+            return 1.0 / (self.access_ohm + wire)
         on = self.hw.weight_on_fraction
-        series = d.access_resistance_ohm + wire
+        series = self.access_ohm + wire
         return on / (d.r_on_ohm + series) + (1 - on) / (d.r_off_ohm + series)
 
     def conversion_energy_fj(self, rows_used: float) -> float:
@@ -90,14 +104,16 @@ class Subarray:
         """One sensing cycle: row drive (or column selection, whichever is slower),
         bit-line settling, conversion, times β (NeuroSim). In synchronous mode the clock
         period is this, capped at 1 GHz."""
-        row = max(R_SWITCH_OHM * self.word_line_cap_ff * 1e-6,  # Ω·fF = 1e-6 ns
-                  MUX_DECODER_NS if self.hw.columns_per_adc > 1 else 0.0)
+        t = self.tech
+        mux = MUX_DECODER_NS * t.transistor_res_scale * t.cap_scale
+        row = max(self.switch_ohm * self.word_line_cap_ff * 1e-6,  # Ω·fF = 1e-6 ns
+                  mux if self.hw.columns_per_adc > 1 else 0.0)
         d = self.hw.device
         if self.is_sram:
-            column = (d.access_resistance_ohm * self.bit_line_cap_ff * 1e-6 * SRAM_SENSE_LOG
-                      + R_SWITCH_OHM * self.bit_line_cap_ff * 1e-6 * SRAM_SENSE_LOG)
+            sense_log = math.log(t.vdd / (t.vdd - SRAM_MIN_SENSE_V / 2))
+            column = (self.access_ohm + self.switch_ohm) * self.bit_line_cap_ff * 1e-6 * sense_log
         else:
-            r_avg = (d.r_on_ohm + d.r_off_ohm) / 2 + d.access_resistance_ohm
+            r_avg = (d.r_on_ohm + d.r_off_ohm) / 2 + self.access_ohm
             column = SENSE_MARGIN * self.bit_line_cap_ff * 1e-6 * r_avg / (self.size / 2)
         return BETA_SENSING * (row + column + self.adc.conversion_ns)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .aggregate import aggregate
 from .collect import ReportInputError, collect_runs
+from .search import is_search, write_search_report
 from .tables import markdown_table
 from .write import write_report
 
@@ -33,7 +34,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     paths = write_report(rows, args.out or args.folders[0])
     print(markdown_table(aggregate(rows)))
-    print(f"\nwrote {', '.join(str(p) for p in paths.values() if p is not None)}")
+    written = [str(p) for p in paths.values() if p is not None]
+    for folder in args.folders:
+        if is_search(folder):   # a Pareto study: its front, drawn and tabulated
+            table, files = write_search_report(folder, args.out or folder)
+            print(f"\nPareto front of {folder}:\n{table}")
+            written += [str(p) for p in files]
+    print(f"\nwrote {', '.join(written)}")
     return 0
 
 

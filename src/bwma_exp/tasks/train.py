@@ -9,7 +9,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities import rank_zero_only
 
-from ..callbacks import HardwareEstimateCallback, RNGStateCallback, SummaryCallback
+from ..callbacks import CSVRowsCallback, HardwareEstimateCallback, RNGStateCallback, SummaryCallback
 from ..distill import build_teacher, distill_options
 from ..module import CIMClassifier
 from ..utils.builders import (
@@ -21,6 +21,7 @@ from ..utils.builders import (
     input_shape,
     run_identity,
 )
+from ..utils.checkpoint_io import AtomicCheckpointIO
 from ..utils.errors import ConfigError
 from ..utils.loggers import build_loggers, finish_wandb
 from ..utils.summary import RunSummary
@@ -62,7 +63,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
                            **distill_options(cfg))
     hw_callback = HardwareEstimateCallback(cfg, shape, summary)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
-    callbacks += [hw_callback, SummaryCallback(summary), RNGStateCallback()]
+    callbacks += [hw_callback, SummaryCallback(summary), RNGStateCallback(), CSVRowsCallback()]
     if rank_zero_only.rank != 0 and cfg.logger.get("wandb"):
         # Under DDP every rank runs this task. The W&B run is rank 0's; the other ranks would
         # get Lightning's dummy experiment, which has no config or summary to write to.
@@ -75,7 +76,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             summary.update(wandb_run_id=logger.experiment.id)
     exit_code = 1
     try:
-        trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
+        trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers,
+                                          plugins=[AtomicCheckpointIO()])
         trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
         test_acc = None
         if cfg.get("test", True):

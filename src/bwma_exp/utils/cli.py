@@ -2,6 +2,7 @@
 turned into one line (key, value, what is allowed) with a non-zero exit and no traceback."""
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sys
@@ -143,14 +144,17 @@ class JobRunner:
             user_error = _user_error_in(err)
             if user_error is not None:  # also when Hydra wraps it (errors raised by _target_s)
                 return self._failed(run_dir, str(user_error), multirun, show_traceback=False)
-            message = one_line(err)
+            message = os_error_line(err) or one_line(err)
             if not multirun and not _is_known_runtime_error(err):
                 self._mark_failed(run_dir, message)
                 raise
             return self._failed(run_dir, message, multirun, show_traceback=multirun)
 
     def _failed(self, run_dir: Path, message: str, multirun: bool, show_traceback: bool) -> None:
-        self._mark_failed(run_dir, message)
+        try:
+            self._mark_failed(run_dir, message)
+        except OSError as err:  # the disk that failed the run may refuse summary.json too
+            message += f" (summary.json not updated: {err.strerror})"
         if show_traceback and os.environ.get("HYDRA_FULL_ERROR") == "1":
             traceback.print_exc()
         self.failures.append(message)
@@ -196,6 +200,30 @@ def one_line(err: BaseException) -> str:
     return " <- ".join(parts)[:1000]
 
 
+# Writes the machine refused (a full disk or quota, a file size limit, a read-only or foreign
+# folder): the user's to fix, reported in one line naming the file.
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def _write_error_in(err: BaseException | None) -> OSError | None:
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, OSError) and err.errno in WRITE_ERRNOS:
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def os_error_line(err: BaseException) -> str | None:
+    """``could not write <file>: No space left on device`` for a refused write, else None."""
+    found = _write_error_in(err)
+    if found is None:
+        return None
+    where = f" {found.filename}" if found.filename else ""
+    return f"could not write{where}: {found.strerror or found}"
+
+
 def _is_known_runtime_error(err: BaseException) -> bool:
     from ..module import NonFiniteLossError
-    return isinstance(err, NonFiniteLossError)
+    return isinstance(err, NonFiniteLossError) or _write_error_in(err) is not None

@@ -36,8 +36,8 @@ def run(config_name: str) -> None:
         return getattr(importlib.import_module(module_name), function)(cfg)
 
     @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=config_name)
-    def main(cfg: DictConfig) -> None:
-        runner(task, cfg)
+    def main(cfg: DictConfig):
+        return runner(task, cfg)
 
     main()
     runner.exit()

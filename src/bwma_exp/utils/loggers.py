@@ -1,6 +1,7 @@
 """Loggers of a run: CSV always; W&B online when logged in, offline otherwise, never prompting."""
 from __future__ import annotations
 
+import csv
 import netrc
 import os
 from pathlib import Path
@@ -8,6 +9,9 @@ from typing import Any
 
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.loggers import CSVLogger
+from pytorch_lightning.loggers.csv_logs import ExperimentWriter
+from pytorch_lightning.utilities import rank_zero_only
 
 from .errors import ConfigError
 
@@ -35,6 +39,61 @@ def resolve_wandb_mode(mode: str) -> str:
     if mode == "auto":
         return "online" if wandb_logged_in() else "offline"
     return mode
+
+
+class KeptRowsCSVLogger(CSVLogger):
+    """Lightning's CSVLogger, except that a resumed run keeps the rows it logged before.
+
+    Lightning deletes ``metrics.csv`` when its folder exists ("Previous log files in this
+    directory will be deleted"); this one appends to it instead, and flushes its rows whenever a
+    checkpoint is saved. ``callbacks.CSVRowsCallback`` drops the rows a resumed run logs again
+    (those logged between its checkpoint and the kill), so no row is there twice."""
+
+    @property
+    def experiment(self):
+        if self._experiment is None and rank_zero_only.rank == 0:
+            self._fs.makedirs(self.root_dir, exist_ok=True)
+            self._experiment = _KeepingWriter(log_dir=self.log_dir)
+        return super().experiment
+
+    def after_save_checkpoint(self, checkpoint_callback: Any) -> None:
+        self.save()
+
+    @property
+    def metrics_file(self) -> Path:
+        return Path(self.log_dir) / _KeepingWriter.NAME_METRICS_FILE
+
+    def keep_rows_before(self, step: int) -> None:
+        """Cut metrics.csv back to its rows logged before ``step`` (where a resume restarts)."""
+        if rank_zero_only.rank != 0:
+            return
+        self.experiment.metrics = []  # nothing of the resumed run is logged before this
+        path = self.metrics_file
+        if not path.is_file():
+            return
+        with open(path, newline="") as handle:
+            table = list(csv.reader(handle))
+        if not table:
+            return
+        header, rows = table[0], table[1:]
+        at = header.index("step") if "step" in header else None
+        kept = [r for r in rows if at is None or not r[at] or float(r[at]) < step]
+        if len(kept) == len(rows):
+            return
+        from .summary import atomic_write
+
+        def write(handle) -> None:
+            csv.writer(handle).writerows([header, *kept])  # Lightning's dialect (excel)
+        atomic_write(path, write, text=True, newline="")
+
+
+class _KeepingWriter(ExperimentWriter):
+    def _check_log_dir_exists(self) -> None:
+        """Continue an existing metrics.csv (its header gives the columns) instead of
+        deleting it."""
+        if self._fs.isfile(self.metrics_file_path):
+            with self._fs.open(self.metrics_file_path, "r", newline="") as handle:
+                self.metrics_keys = [k for k in next(csv.reader(handle), []) if k]
 
 
 def build_loggers(cfg: DictConfig, run_dir: Path, *, group: str | None, tags: list[str],

@@ -8,27 +8,44 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import secrets
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 SUMMARY_FILE = "summary.json"
 
 
-def atomic_write_json(path: Path, data: Any) -> None:
+def atomic_write(path: Path, write: Callable[[IO], None], *, text: bool = True,
+                 newline: str | None = None) -> None:
+    """Write ``path`` all at once or not at all: ``write(handle)`` fills a temporary file next
+    to it (the same folder, so the same file system), which is synced and renamed over it.
+
+    The file gets the mode a plain ``open()`` gives (0666 less the user's umask: 0644 under
+    umask 022), not tempfile's 0600, so teammates can read the run. When writing fails (a full
+    disk), the temporary file is removed, the old file stays as it was, and the OSError
+    propagates."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(_jsonable(data), f, indent=1, sort_keys=False)
+        with os.fdopen(fd, "w" if text else "wb", newline=newline) as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as err:  # named by the file meant, not by the temporary one
+        tmp.unlink(missing_ok=True)
+        raise OSError(err.errno, err.strerror, str(path)) from err
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    atomic_write(path, lambda f: json.dump(_jsonable(data), f, indent=1, sort_keys=False))
 
 
 def _jsonable(x: Any) -> Any:

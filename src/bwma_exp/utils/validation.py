@@ -113,6 +113,9 @@ def validate_common(cfg: DictConfig) -> None:
     top = {k: cfg.get(k) for k in ("act_bits", "w_bits", "adc_bits", "crossbar_size", "seed")
            if cfg.get(k) is not None}
     check(RunKeys, top, "", extra="ignore")
+    if _section(cfg, "hardware") is not None:   # light import: no torch, no data
+        from bwma_exp.hardware.config import check_hardware_group
+        check_hardware_group(_section(cfg, "hardware"))
     for key, schema in (("optimizer", Optimizer), ("scheduler", Scheduler),
                         ("trainer", Trainer)):
         section = _section(cfg, key)
