@@ -51,6 +51,20 @@ def test_objectives_and_directions():
     assert objective_values(None, ["test_acc"]) is None
 
 
+@pytest.mark.parametrize("config, search", [("train", "pareto"), ("estimate", "hw_pareto")])
+def test_shipped_searches_compose_into_a_space(compose_cfg, config, search):
+    from omegaconf import OmegaConf
+
+    cfg = compose_cfg(config, [f"hparams_search={search}"])
+    sweeper = OmegaConf.to_container(cfg.hydra.sweeper, resolve=True)
+    space = SearchSpace.from_config(sweeper["params"], sweeper["layer_params"],
+                                    sweeper["constraints"])
+    assert {"act_bits", "adc_bits", "crossbar_size", "device"} <= set(space.params)
+    assert sweeper["optimized_metrics"] == list(cfg.optimized_metrics)
+    if search == "pareto":
+        assert "stages.2.*/act_bits" in space.params
+
+
 def _states(folder):
     with sqlite3.connect(folder / "study.db") as db:
         return [s for (s,) in db.execute("SELECT state FROM trials ORDER BY number")]
@@ -92,6 +106,7 @@ def test_demo_search_of_12_trials_resumes_after_a_kill(tmp_path):
                             stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 900
     while time.time() < deadline:
+        assert proc.poll() is None, "the search ended before it could be killed"
         if (sweep / "study.db").exists() and _states(sweep).count("COMPLETE") >= 2 \
                 and _states(sweep)[-1] == "RUNNING":
             break

@@ -13,6 +13,7 @@ Booleans are never numbers here (``true`` is not 1) and numbers are never string
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 from collections.abc import Callable, Mapping
@@ -119,30 +120,43 @@ def _allowed_one(annotation: Any) -> str:
 
 
 def accepts(annotation: Any, value: Any) -> bool:
+    return _validator(annotation)(value)
+
+
+@functools.cache
+def _validator(annotation: Any) -> Callable[[Any], bool]:
+    """The test of one annotation, built once (a sweep checks thousands of configs)."""
     options, nullable = _split(annotation)
-    if value is None:
-        return nullable
-    return any(_accepts_one(a, value) for a in options)
+    tests = [_validator_one(a) for a in options]
+
+    def test(value: Any) -> bool:
+        if value is None:
+            return nullable
+        return any(t(value) for t in tests)
+    return test
 
 
-def _accepts_one(annotation: Any, value: Any) -> bool:
+def _validator_one(annotation: Any) -> Callable[[Any], bool]:
     base, rules = _rules(annotation)
     if get_origin(base) is Literal:
-        ok = any(value == c and type(value) is type(c) for c in get_args(base))
+        choices = get_args(base)
+        kind = lambda v: any(v == c and type(v) is type(c) for c in choices)  # noqa: E731
     elif base is bool:
-        ok = isinstance(value, bool)
+        kind = lambda v: isinstance(v, bool)  # noqa: E731
     elif base is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
+        kind = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
     elif base is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) \
-            and math.isfinite(value)
+        kind = lambda v: (isinstance(v, (int, float)) and not isinstance(v, bool)  # noqa: E731
+                          and math.isfinite(v))
     elif base is str:
-        ok = isinstance(value, str)
+        kind = lambda v: isinstance(v, str)  # noqa: E731
     elif base is Any:
-        ok = True
+        kind = lambda v: True  # noqa: E731
     else:
-        ok = isinstance(value, get_origin(base) or base)
-    return ok and all(rule.test(value) for rule in rules)
+        cls = get_origin(base) or base
+        kind = lambda v: isinstance(v, cls)  # noqa: E731
+    checks = [r.test for r in rules]
+    return lambda v: kind(v) and all(c(v) for c in checks)
 
 
 def check_value(key: str, annotation: Any, value: Any) -> Any:
@@ -157,8 +171,7 @@ def check(schema: type, values: Mapping[str, Any] | None, prefix: str, *,
     an unknown key is an error listing the known ones; ``"ignore"``: other keys are someone
     else's (Lightning's Trainer arguments, Hydra's ``_target_``) and pass unchecked."""
     values = dict(values or {})
-    hints = get_type_hints(schema, include_extras=True)
-    fields = {f.name: f for f in dataclasses.fields(schema) if f.init}
+    hints, fields = _layout(schema)
     where = f"{prefix}." if prefix else ""
     if extra == "forbid":
         unknown = sorted(k for k in values if k not in fields and not str(k).startswith("_"))
@@ -173,6 +186,14 @@ def check(schema: type, values: Mapping[str, Any] | None, prefix: str, *,
                 field.default_factory is dataclasses.MISSING:
             raise ConfigError(f"{where}{name}", None, allowed(hints[name]), hint="It is required.")
     return schema(**kwargs)
+
+
+@functools.cache
+def _layout(schema: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field]]:
+    """Type hints and init fields of a schema: resolving string annotations is slow, and the
+    estimator checks its config thousands of times a second in a sweep."""
+    hints = get_type_hints(schema, include_extras=True)
+    return hints, {f.name: f for f in dataclasses.fields(schema) if f.init}
 
 
 def describe(schema: type) -> dict[str, str]:
