@@ -6,7 +6,7 @@ straight-through ADC gradient, which reads ±1 cells with the popcount kernel) a
 rows, and at 128 rows the other mappings, the multi-bit (not bit-serial) read and the clipped
 ADC gradient (the streamed read with its written-out backward), plus the eval-mode forward
 alone. Prints the 32-row ratio and, last, the default one at 128 rows:
-    .venv/bin/python scripts/bench_tiled.py [--batch 128] [--steps 3] [--quick]
+    .venv/bin/python scripts/bench_tiled.py [--batch 128] [--steps 3] [--quick] [--device cuda]
 """
 from __future__ import annotations
 
@@ -36,10 +36,11 @@ def make_model() -> torch.nn.Module:
 def tiled(base: torch.nn.Module, size: int, mapping: str, bit_serial: bool,
           adc_grad: str) -> torch.nn.Module:
     model = copy.deepcopy(base)
+    device = next(model.parameters()).device
     hw = HardwareConfig.from_dicts(load_device("rram"), {"mapping": mapping}, size, 4)
     cim = CIMConfig(tiled=True, adc_bits=4, bit_serial=bit_serial, adc_grad=adc_grad)
     attach_crossbars(model, cim, hw, (3, 32, 32))
-    return model
+    return model.to(device)
 
 
 def step_time(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int) -> float:
@@ -52,6 +53,7 @@ def step_time(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, steps: i
         opt.zero_grad()
         loss.backward()
         opt.step()
+        _sync(x)
         if i:
             times.append(time.perf_counter() - t0)
     return sorted(times)[len(times) // 2]
@@ -64,8 +66,14 @@ def forward_time(model: torch.nn.Module, x: torch.Tensor, steps: int) -> float:
     for _ in range(steps):
         t0 = time.perf_counter()
         model(x)
+        _sync(x)
         times.append(time.perf_counter() - t0)
     return sorted(times)[len(times) // 2]
+
+
+def _sync(x: torch.Tensor) -> None:
+    if x.is_cuda:   # GPU work is asynchronous: time it to its end
+        torch.cuda.synchronize()
 
 
 def main() -> None:
@@ -73,24 +81,29 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="only the two reported configs")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     args = parser.parse_args()
     torch.manual_seed(0)
-    base = make_model()
-    x, y = torch.rand(args.batch, 3, 32, 32), torch.randint(0, 10, (args.batch,))
+    base = make_model().to(args.device)
+    x = torch.rand(args.batch, 3, 32, 32, device=args.device)
+    y = torch.randint(0, 10, (args.batch,), device=args.device)
     untiled = step_time(base, x, y, args.steps)
     untiled_fwd = forward_time(base, x, args.steps)
     print(f"untiled: step {untiled * 1e3:.0f} ms, eval forward {untiled_fwd * 1e3:.0f} ms "
           f"(batch {args.batch})")
-    ratios = {}
+    ratios, fwd_ratios = {}, {}
     for config in CONFIGS[:2] if args.quick else CONFIGS:
         size, mapping, serial, grad = config
         model = tiled(base, *config)
         step = step_time(model, x, y, args.steps)
         fwd = forward_time(model, x, args.steps)
         ratios[config] = step / untiled
+        fwd_ratios[config] = fwd / untiled_fwd
         print(f"tiled crossbar_size={size} mapping={mapping} bit_serial={serial} adc_grad={grad}: "
               f"step {step * 1e3:.0f} ms (x{step / untiled:.2f}), "
               f"eval forward {fwd * 1e3:.0f} ms (x{fwd / untiled_fwd:.2f})")
+    print(f"tiled/untiled eval-forward ratio at 32 rows: {fwd_ratios[CONFIGS[0]]:.2f}")
+    print(f"tiled/untiled eval-forward ratio at 128 rows: {fwd_ratios[CONFIGS[1]]:.2f}")
     print(f"tiled/untiled step-time ratio at 32 rows: {ratios[CONFIGS[0]]:.2f}")
     print(f"tiled/untiled step-time ratio: {ratios[CONFIGS[1]]:.2f}")
 

@@ -2,6 +2,7 @@
 import json
 
 import pytest
+import torch
 
 from cli_helpers import TINY, read_summary, run_entry
 
@@ -62,6 +63,9 @@ BAD_INPUTS = [
     (["trainer.max_epoch=3"], "trainer.max_epoch is not a key", "max_epochs"),
     (["foo.bar=1"], "foo is not a key", "optimizer"),
     (["-m", "cim.adc_gradd=ste,clipped"], "cim.adc_gradd is not a key", "adc_grad"),
+    # a full-width digit, which Hydra's lexer refuses
+    (["act_bits=４"], "act_bits='４'", "an integer from 1 to 16 (32 means full precision). "
+                                       "Type 4 in ASCII characters."),
 ]
 
 
@@ -97,3 +101,39 @@ def test_a_failed_run_never_touches_an_earlier_run(tmp_path):
     assert bad.returncode != 0
     assert (run / "summary.json").read_text() == before
     assert json.loads(before)["status"] == "finished"
+
+
+def test_extra_hardware_devices_are_checked_before_the_trainer(tmp_path):
+    res = run_entry("train.py", "experiment=demo", *TINY, "hardware.devices=[rram,bogus]",
+                    f"hydra.run.dir={tmp_path / 'run'}", timeout=120)
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines()[-1] == (
+        "error: hardware.devices=['rram', 'bogus'] is not valid: allowed a list of rram, sram, "
+        "fefet. 'bogus' is not a crossbar technology (for a CPU/GPU set trainer.accelerator).")
+    assert "Traceback" not in res.stderr and "train_dataloader" not in res.stdout + res.stderr
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+@pytest.mark.parametrize("value", ["gpu", "cuda"])
+def test_a_gpu_accelerator_without_a_gpu_is_one_line(tmp_path, value):
+    res = run_entry("train.py", "experiment=demo", *TINY, f"trainer.accelerator={value}",
+                    f"hydra.run.dir={tmp_path / 'run'}", timeout=120)
+    assert res.returncode == 2
+    last = res.stderr.strip().splitlines()[-1]
+    assert last == (f"error: trainer.accelerator='{value}' is not valid: allowed cpu or auto: "
+                    f"torch finds no CUDA GPU on this machine.")
+    assert "Traceback" not in res.stderr
+
+
+def test_the_suggested_origin_variant_override_works(tmp_path):
+    args = ["experiment=demo", *TINY, "cim.tiled=true", "quant=origin"]
+    res = run_entry("train.py", *args, f"hydra.run.dir={tmp_path / 'a'}", timeout=120)
+    assert res.returncode == 2
+    last = res.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: quant.options.variant=None is not valid: allowed reactnet, "
+                           "bmxnet.")
+    assert last.endswith("add quant.options.variant=reactnet (or =bmxnet).")
+    res = run_entry("train.py", *args, "quant.options.variant=reactnet",
+                    f"hydra.run.dir={tmp_path / 'b'}")
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert read_summary(tmp_path / "b")["status"] == "finished"

@@ -33,7 +33,7 @@ def test_adc_bits_range(hw_defaults, bits):
 
 @pytest.mark.parametrize("key,value", [("adc_type", "pipeline"), ("mode", "fast"),
                                        ("mapping", "diagonal"), ("input_density", 1.5),
-                                       ("technology_nm", 7), ("colums_per_adc", 8)])
+                                       ("technology_nm", 5), ("colums_per_adc", 8)])
 def test_bad_hardware_keys(hw_defaults, key, value):
     with pytest.raises(ConfigError, match=key):
         HardwareConfig.from_dicts(load_device("rram"), {**hw_defaults, key: value}, 64, 4)

@@ -88,3 +88,17 @@ def test_the_shipped_layer_configs_build_resnet20(compose_cfg, name):
     cfg = compose_cfg("train", ["model=resnet20", "quant=mwma", f"+quant/layers={name}"])
     net = build_model("resnet20", build_spec(cfg), 10, 32)
     assert any(getattr(m, "act_bits", 4) != 4 for m in net.modules())
+
+
+def test_per_layer_adc_bits_cost_those_layers_reads_and_size_the_chip_for_the_finest():
+    base = estimate(layer_table(_resnet20(), (3, 32, 32)), _hw())          # adc_bits 4
+    coarse = estimate(layer_table(_resnet20({"stages.2.*": {"adc_bits": 3}}), (3, 32, 32)),
+                      _hw())
+    fine = estimate(layer_table(_resnet20({"stages.2.*": {"adc_bits": 6}}), (3, 32, 32)), _hw())
+    for b, c in zip(base["layers"], coarse["layers"]):
+        if c["name"].startswith("stages.2."):
+            assert c["adc_bits"] == 3 and c["energy_pj"] < b["energy_pj"]
+        else:
+            assert c["adc_bits"] == b["adc_bits"] and c["energy_pj"] == pytest.approx(b["energy_pj"])
+    assert coarse["area_um2"] == pytest.approx(base["area_um2"])   # the ADCs stay 4-bit ones
+    assert fine["area_um2"] > base["area_um2"]                     # 6-bit ADCs on the chip

@@ -65,6 +65,7 @@ def _is_wandb_run(obj: Any) -> bool:
 def _layer_table(result: dict[str, Any]):
     import wandb
 
-    columns = ["name", "rows", "cols", "subarrays", "utilization", "latency_ns", "energy_pj"]
+    columns = ["name", "w_bits", "in_bits", "adc_bits", "rows", "cols", "subarrays", "utilization",
+               "latency_ns", "energy_pj"]
     return wandb.Table(columns=columns,
                        data=[[layer.get(c) for c in columns] for layer in result.get("layers", [])])

@@ -19,12 +19,14 @@ SAR_AREA_UM2_AT_3_BITS = 86.7  # 269/109 NMOS and 209/73 PMOS unit transistors
 SAR_AREA_UM2_PER_BIT = 18.8
 
 # SarADC.cpp, LP roadmap: P = (a·b + c) µW + k·exp(−e·log10 R_col) per node (a, c, k, e).
+# Its e = 2.303 is ln 10 rounded (the law is k/R); 32 nm has a fitted 2.297.
+LN10 = math.log(10)
 SAR_LP_BY_NODE = {
-    130: (8.4483, 65.243, 0.169380, 2.303), 90: (5.9869, 37.462, 0.144323, 2.303),
-    65: (3.7506, 25.844, 0.121272, 2.303), 45: (2.1691, 16.693, 0.100225, 2.303),
-    32: (1.1294, 8.8998, 0.079449, 2.297), 22: (0.538, 4.3753, 0.072341, 2.303),
-    14: (0.3132, 2.5681, 0.061085, 2.303), 10: (0.1823, 1.5073, 0.051580, 2.303),
-    7: (0.1061, 0.8847, 0.043555, 2.303),
+    130: (8.4483, 65.243, 0.169380, LN10), 90: (5.9869, 37.462, 0.144323, LN10),
+    65: (3.7506, 25.844, 0.121272, LN10), 45: (2.1691, 16.693, 0.100225, LN10),
+    32: (1.1294, 8.8998, 0.079449, 2.297), 22: (0.538, 4.3753, 0.072341, LN10),
+    14: (0.3132, 2.5681, 0.061085, LN10), 10: (0.1823, 1.5073, 0.051580, LN10),
+    7: (0.1061, 0.8847, 0.043555, LN10),
 }
 
 # Flash / multilevel sense amplifier: 2^b - 1 comparators sensing at once.
@@ -65,7 +67,7 @@ class AdcModel:
         g = column_conductance_s * read_voltage / 0.5
         if self.kind == "sar":
             a, c, k, e = self._sar()
-            current = k * math.exp(-e * math.log10(1.0 / g)) if g > 0 else 0.0
+            current = k * g ** (e / LN10) if g > 0 else 0.0   # k·R^(−e/ln 10)
             return (a * self.bits + c) + current * 1e6
         static, current = self._flash_scale
         levels = 2 ** self.bits

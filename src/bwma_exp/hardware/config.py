@@ -1,8 +1,10 @@
-"""Validated estimator settings: one crossbar technology, one subarray size, one ADC."""
-from __future__ import annotations
+"""Validated estimator settings: one crossbar technology, one subarray size, one ADC.
+
+Annotations are evaluated at import (no ``from __future__ import annotations``), so the schema
+checker reads them without re-parsing strings on every configuration."""
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Annotated, Literal, get_type_hints
 
 from bwma_exp.hardware.devices import _HINT, available_devices
@@ -64,7 +66,7 @@ class HardwareConfig:
 
     @classmethod
     def from_dicts(cls, device: Mapping, hardware: Mapping, crossbar_size: int,
-                   adc_bits: int) -> HardwareConfig:
+                   adc_bits: int) -> "HardwareConfig":
         dev = _device_params(device)
         check_value("crossbar_size", CrossbarSize, crossbar_size)
         check_value("adc_bits", AdcBits, adc_bits)
@@ -83,9 +85,9 @@ class HardwareConfig:
 
     def summary(self) -> dict:
         """The settings as plain values, for hardware.json's ``config`` entry."""
-        out = asdict(self)
+        out = {f.name: getattr(self, f.name) for f in fields(self)}   # flat: no deep copy
         out["device"] = self.device.name
-        out["device_params"] = asdict(self.device)
+        out["device_params"] = {f.name: getattr(self.device, f.name) for f in fields(self.device)}
         return out
 
 

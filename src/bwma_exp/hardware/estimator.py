@@ -13,6 +13,7 @@ one period.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from bwma_exp.hardware.area import chip_geometry
 from bwma_exp.hardware.config import HardwareConfig
@@ -29,11 +30,21 @@ from bwma_exp.hardware.technology import MAX_CLOCK_GHZ, technology
 ADDER_STAGE_CYCLES = 1  # a ≤ 20-bit ripple adder settles within one sensing-limited cycle
 
 
+def layer_adc_bits(layer, hw: HardwareConfig) -> int:
+    return layer.spec.adc_bits or hw.adc_bits
+
+
 def estimate(layers: list[LayerSpec], hw: HardwareConfig) -> dict:
     tech = technology(hw.technology_nm)
     prepared, digital = prepare(layers, hw)
+    # Per-layer ADC resolutions (quant.layers): the chip's ADCs are designed for the finest
+    # one (area, clock); a layer read at fewer bits takes that resolution's conversion energy
+    # and cycles, as a SAR ADC stops after its last bit.
+    layer_hw = {b: replace(hw, adc_bits=b) for b in {layer_adc_bits(p, hw) for p in prepared}}
+    hw = layer_hw[max(layer_hw)] if layer_hw else hw
     plan = plan_chip(tuple(p.matrix for p in prepared), hw.crossbar_size, hw.mapping)
     sub = Subarray(hw, tech)
+    layer_sub = {b: Subarray(h, tech) if b != hw.adc_bits else sub for b, h in layer_hw.items()}
     bits = max(p.in_bits for p in prepared)
     cps = max(p.cells_per_weight for p in prepared)
     m = hw.columns_per_adc
@@ -67,15 +78,17 @@ def estimate(layers: list[LayerSpec], hw: HardwareConfig) -> dict:
     for i, layer in enumerate(prepared):
         p = plan.layers[i]
         ref = 1 if (hw.reference_column and layer.binary) else 0
+        adc_bits = layer_adc_bits(layer, hw)
         cycles, traffic = layer_cycles(
-            plan, i, layer.matrix, layer.vectors, layer.in_bits, hw.adc_bits, m,
+            plan, i, layer.matrix, layer.vectors, layer.in_bits, adc_bits, m,
             ADDER_STAGE_CYCLES, hops(wire_um["tile_nm" if p.novel else "tile_cm"]),
             hops(wire_um["chip"]), buffer_cores, bus, extra_conversions=ref)
         adc_ns = cycles.adc * (clock if synchronous else sensing)
         latency = {"adc": adc_ns, "accumulation": cycles.accumulation * clock,
                    "buffer": cycles.buffer * clock, "interconnect": cycles.interconnect * clock,
                    "rest": cycles.rest * clock}
-        energy_fj = layer_energy(sub, plan, i, layer, traffic, wire_um, hw.reference_column)
+        energy_fj = layer_energy(layer_sub[adc_bits], plan, i, layer, traffic, wire_um,
+                                 hw.reference_column)
         subarrays = subarray_count(p, layer, plan)
         per_layer.append({"layer": layer, "placement": p, "latency": latency,
                           "energy_fj": energy_fj, "subarrays": subarrays})

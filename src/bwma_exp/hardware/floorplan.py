@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from bwma_exp.hardware.mapping import padded_rows, row_blocks_of
 from bwma_exp.utils.errors import ConfigError
@@ -69,15 +69,15 @@ class FloorPlan:
     layers: tuple[LayerPlacement, ...]
     groups: tuple[int, ...]
 
-    @property
+    @cached_property
     def tiles_per_layer(self) -> tuple[int, ...]:
         return tuple(p.tiles * g for p, g in zip(self.layers, self.groups))
 
-    @property
+    @cached_property
     def total_tiles(self) -> int:
         return sum(self.tiles_per_layer)
 
-    @property
+    @cached_property
     def nm_tiles(self) -> int:
         return sum(p.tiles * g for p, g in zip(self.layers, self.groups) if p.novel)
 

@@ -85,7 +85,9 @@ def _check(spec: LayerSpec) -> None:
         raise ConfigError(f"layer {spec.name}.kernel", (spec.k_h, spec.k_w),
                           "a kernel no larger than the padded input",
                           hint="this layer cannot be mapped to a crossbar")
+    if spec.full_precision:
+        return
     for key in ("w_bits", "act_bits"):
         value = getattr(spec, key)
-        if not spec.full_precision:
+        if not (type(value) is int and 1 <= value <= 32):   # fast path; the schema says why
             check_value(f"layer {spec.name}.{key}", LayerBits, value)

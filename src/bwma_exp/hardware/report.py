@@ -48,10 +48,15 @@ def render_report(result: dict) -> Group:
         totals.add_row(name, value)
     b = result["breakdown"]
     layers = Table(title="layers", title_justify="left", show_edge=False)
-    for col in ("name", "mapping", "rows x cols", "subarrays", "util", "latency µs", "energy nJ"):
-        layers.add_column(col, justify="left" if col in ("name", "mapping") else "right")
+    for col in ("name", "mapping", "W/A/ADC", "rows x cols", "subarrays", "util", "latency µs",
+                "energy nJ"):
+        # layer names are what quant.layers patterns match: never shortened
+        width = max((len(r["name"]) for r in result["layers"]), default=4) if col == "name" else None
+        layers.add_column(col, justify="left" if col in ("name", "mapping") else "right",
+                          min_width=width, no_wrap=col == "name")
     for row in result["layers"]:
-        layers.add_row(row["name"], row["mapping"], f"{row['rows']}x{row['cols']}",
+        bits = f"{row['w_bits']}/{row['in_bits']}/{row.get('adc_bits') or '-'}"
+        layers.add_row(row["name"], row["mapping"], bits, f"{row['rows']}x{row['cols']}",
                        str(row["subarrays"]), f"{100 * row['utilization']:.0f} %",
                        f"{row['latency_ns'] / 1e3:,.2f}", f"{row['energy_pj'] / 1e3:,.1f}")
     return Group(totals, _breakdown("latency", b["latency"], "ns"),

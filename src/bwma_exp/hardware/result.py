@@ -53,7 +53,8 @@ def assemble(hw: HardwareConfig, prepared: list[PreparedLayer], digital: list[La
             "name": lay.spec.name, "rows": p.matrix_rows, "cols": p.matrix_cols,
             "groups": lay.matrix.groups,
             "mapping": "novel" if p.novel else "channel_grouped" if p.used_row_blocks else "im2col",
-            "w_bits": lay.w_bits, "in_bits": lay.in_bits, "input_vectors": lay.vectors,
+            "w_bits": lay.w_bits, "in_bits": lay.in_bits,
+            "adc_bits": lay.spec.adc_bits or hw.adc_bits, "input_vectors": lay.vectors,
             "subarrays": entry["subarrays"], "tiles": p.tiles * lay.matrix.groups,
             "speedup": p.speedup_row * p.speedup_col, "utilization": cells / alloc,
             "latency_ns": sum(entry["latency"].values()),
@@ -63,7 +64,8 @@ def assemble(hw: HardwareConfig, prepared: list[PreparedLayer], digital: list[La
     for spec in digital:
         rows.append({"name": spec.name, "rows": spec.rows_per_group, "cols": spec.cols_per_group,
                      "groups": spec.groups, "mapping": "digital", "w_bits": spec.w_bits,
-                     "in_bits": spec.act_bits, "input_vectors": 0, "subarrays": 0, "tiles": 0,
+                     "in_bits": spec.act_bits, "adc_bits": None, "input_vectors": 0,
+                     "subarrays": 0, "tiles": 0,
                      "speedup": 1, "utilization": 0.0, "latency_ns": 0.0, "energy_pj": 0.0,
                      "digital": True})
 

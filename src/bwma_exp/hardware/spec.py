@@ -28,6 +28,7 @@ class LayerSpec:
     act_bits: int
     full_precision: bool = False
     pool_after: bool = False
+    adc_bits: int | None = None   # this layer's ADC reads (quant.layers); None: the chip's
 
     @property
     def rows_per_group(self) -> int:

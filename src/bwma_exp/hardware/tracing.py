@@ -30,7 +30,8 @@ def layer_table(model: nn.Module, input_shape: tuple[int, int, int]) -> list[Lay
         def hook(module, inputs, output):
             w_bits, act_bits, fp = _bits(module)
             common = {"name": name, "w_bits": w_bits, "act_bits": act_bits,
-                      "full_precision": fp, "pool_after": False}
+                      "full_precision": fp, "pool_after": False,
+                      "adc_bits": getattr(module, "adc_bits", None)}
             if isinstance(module, nn.Conv2d):
                 x = inputs[0]
                 (kh, kw), (sh, _) = _pair(module.kernel_size), _pair(module.stride)

@@ -66,8 +66,9 @@ def make_stem(name: Any, spec: QuantSpec, in_channels: int, channels: int) -> nn
 
 
 def with_origin_variant(spec: QuantSpec, variant: str) -> QuantSpec:
-    """``quant=origin`` means "this architecture's own binarization"; the builder names which."""
-    if spec.method != "origin":
+    """``quant=origin`` means "this architecture's own binarization"; the builder names which,
+    unless ``quant.options.variant`` is set (null: not set)."""
+    if spec.method != "origin" or spec.options.get("variant") is not None:
         return spec
     return dataclasses.replace(spec, options={**spec.options, "variant": variant})
 

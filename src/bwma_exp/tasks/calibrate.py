@@ -32,6 +32,7 @@ from ..cim.attach import crossbar_layers
 from ..module import CIMClassifier
 from ..quant.layers import QConv2d
 from ..utils.builders import build_datamodule, build_model, build_spec
+from ..utils.checkpoint_io import AtomicCheckpointIO
 from ..utils.errors import ConfigError
 from ..utils.schema import PositiveFloat, PositiveInt, Range, check, check_value
 from ..utils.summary import atomic_write_json
@@ -196,8 +197,9 @@ def calibrate(cfg: DictConfig) -> dict[str, Any]:
     (folder / "checkpoints").mkdir(parents=True, exist_ok=True)
     out_ckpt = folder / "checkpoints" / "calibrated.ckpt"
     module = CIMClassifier(net, datamodule.num_classes, optimizer=torch.optim.SGD)
-    torch.save({"state_dict": module.state_dict(),
-                "config": OmegaConf.to_container(quant_cfg, resolve=True)}, out_ckpt)
+    AtomicCheckpointIO().save_checkpoint({"state_dict": module.state_dict(),  # atomic, in place
+                                          "config": OmegaConf.to_container(quant_cfg, resolve=True)},
+                                         out_ckpt)
     result = {"ckpt_path": str(ckpt), "calibrated_ckpt": str(out_ckpt), "test_acc": acc,
               "quant": cfg.quant.method, "w_bits": int(quant_cfg.w_bits),
               "act_bits": int(quant_cfg.act_bits), **settings,

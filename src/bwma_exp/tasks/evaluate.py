@@ -32,14 +32,34 @@ def resolve_checkpoint(path: str) -> tuple[Path, Path]:
     return p, run
 
 
-def load_run_config(run: Path) -> DictConfig:
+def load_run_config(run: Path, named: str | None = None) -> DictConfig:
+    """The training run's config; ``named`` is what the user passed (a file is named as such)."""
     cfg_file = run / ".hydra" / "config.yaml"
     if not cfg_file.exists():
-        raise ConfigError("ckpt_path", str(run), "a checkpoint inside a run folder with .hydra/config.yaml")
+        raise ConfigError("ckpt_path", named or str(run),
+                          "a checkpoint inside a run folder with .hydra/config.yaml",
+                          hint=f"{run} has no .hydra/config.yaml.")
     return OmegaConf.load(cfg_file)
 
 
-def load_module(ckpt: Path, train_cfg: DictConfig, cim: CIMConfig) -> tuple[CIMClassifier, Any]:
+def read_checkpoint(ckpt: Path) -> dict[str, Any]:
+    """The checkpoint's contents; a truncated or foreign file is one line naming it."""
+    try:
+        state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    except Exception as err:  # torch raises RuntimeError, UnpicklingError, EOFError, ...
+        reason = " ".join(str(err).split())[:200]
+        raise ConfigError("ckpt_path", str(ckpt), "a complete checkpoint written by train.py",
+                          hint=f"It cannot be read ({type(err).__name__}: {reason}); it may be "
+                               f"truncated. checkpoints/last.ckpt of the run may still be whole."
+                          ) from None
+    if not isinstance(state, dict) or "state_dict" not in state:
+        raise ConfigError("ckpt_path", str(ckpt), "a complete checkpoint written by train.py",
+                          hint="It holds no state_dict.")
+    return state
+
+
+def load_module(ckpt: Path, train_cfg: DictConfig, cim: CIMConfig,
+                state: dict[str, Any] | None = None) -> tuple[CIMClassifier, Any]:
     spec = build_spec(train_cfg)
     datamodule = build_datamodule(train_cfg)
     net = build_model(train_cfg, spec, datamodule)
@@ -47,7 +67,7 @@ def load_module(ckpt: Path, train_cfg: DictConfig, cim: CIMConfig) -> tuple[CIMC
     # untiled run (then with ideal ADCs). Attach before loading so strict loading matches.
     attach_cim(train_cfg, net, input_shape(datamodule), force=cim.variation_sigma > 0)
     module = CIMClassifier(net, datamodule.num_classes, optimizer=torch.optim.SGD)
-    state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    state = state if state is not None else read_checkpoint(ckpt)
     module.load_state_dict(state["state_dict"], strict=True)
     return module, datamodule
 
@@ -55,7 +75,9 @@ def load_module(ckpt: Path, train_cfg: DictConfig, cim: CIMConfig) -> tuple[CIMC
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     validate(cfg, "eval")
     ckpt, run = resolve_checkpoint(str(cfg.ckpt_path))
-    train_cfg = load_run_config(run)
+    named = str(cfg.ckpt_path) if Path(str(cfg.ckpt_path)).expanduser().is_file() else None
+    train_cfg = load_run_config(run, named)
+    state = read_checkpoint(ckpt)  # before the data and model are built
     if cfg.get("batch_size"):
         train_cfg.dataset.batch_size = int(cfg.batch_size)
     pl.seed_everything(int(cfg.seed), verbose=False)
@@ -68,7 +90,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     cim = eval_cim_config(cfg, train_cfg)
     if not tiled:
         train_cfg.cim = {**OmegaConf.to_container(train_cfg.get("cim") or {}), "adc": False}
-    module, datamodule = load_module(ckpt, train_cfg, cim)
+    module, datamodule = load_module(ckpt, train_cfg, cim, state)
     trainer = pl.Trainer(accelerator=cfg.accelerator, devices=1, logger=False,
                          enable_checkpointing=False, enable_model_summary=False)
     run_eval = trainer.test if cfg.split == "test" else trainer.validate

@@ -24,7 +24,7 @@ from ..utils.builders import (
 from ..utils.checkpoint_io import AtomicCheckpointIO
 from ..utils.errors import ConfigError
 from ..utils.loggers import build_loggers, finish_wandb
-from ..utils.summary import RunSummary
+from ..utils.summary import RunSummary, run_warnings
 from ..utils.validation import validate_common
 from ..utils.weights import load_weights_strict
 from .common import fmt_hw, fmt_pct, overrides, print_result_table, run_dir, sweep_group
@@ -87,7 +87,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             for logger in loggers if rank_zero_only.rank == 0 else []:
                 if hasattr(logger.experiment, "summary"):
                     logger.experiment.summary["test/acc"] = test_acc
-        summary.finish(test_acc=test_acc)
+        diverged, warnings = run_warnings({**summary.data, "test_acc": test_acc},
+                                          datamodule.num_classes)
+        summary.finish(test_acc=test_acc, diverged=diverged, warnings=warnings)
         exit_code = 0
     finally:
         finish_wandb(exit_code)
@@ -101,7 +103,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
          ("best val accuracy", fmt_pct(data.get("best_val_acc"))),
          ("parameters", f"{data['params']:,}"),
          *fmt_hw(data.get("hw")),
-         ("run folder", str(out))])
+         ("run folder", str(out)),
+         *(("warning", w) for w in data.get("warnings") or [])])
     return data
 
 

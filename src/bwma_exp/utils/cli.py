@@ -48,6 +48,34 @@ def check_group_overrides(argv: list[str]) -> None:
                 raise ConfigError(key, option, ", ".join(allowed), hint=hint)
 
 
+def check_parsable(argv: list[str]) -> None:
+    """An override Hydra's grammar cannot read (``act_bits=４``, a full-width digit) fails here
+    with one line naming its key and what the key accepts, instead of Hydra's lexer report."""
+    import unicodedata
+
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from .validation import allowed_for
+
+    parser = OverridesParser.create()
+    for arg in argv:
+        if "=" not in arg or arg.startswith("-"):
+            continue
+        try:
+            parser.parse_override(arg)
+        except Exception:  # Hydra's OverrideParseException, or the lexer's own errors
+            key, value = arg.split("=", 1)
+            key = key.lstrip("+~")
+            if key.startswith("hydra"):
+                continue  # Hydra's own keys: Hydra's report
+            plain = unicodedata.normalize("NFKC", value)
+            hint = (f"Type {plain} in ASCII characters." if plain != value and plain.isascii()
+                    else "Hydra's override grammar cannot read it; quote it: "
+                         f"{key}='{value}'.")
+            raise ConfigError(key, value, allowed_for(key) or "a value Hydra can read",
+                              hint=hint) from None
+
+
 def check_keys(argv: list[str], config_name: str) -> None:
     """An override of a key the composed config does not have (trainer.max_epoch=3) fails
     here with one line naming the keys it could be, instead of Hydra's five-line report.
@@ -113,6 +141,7 @@ def precheck(argv: list[str], config_name: str, resumable: bool = False) -> None
     quiet_known_warnings()
     try:
         check_group_overrides(argv)
+        check_parsable(argv)
         if resumable:
             from .resume import resume_argv
             runs_root = Path(os.environ["PROJECT_ROOT"]) / "outputs" / "runs" / "train"

@@ -61,6 +61,38 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
+# A run that "finishes" but learned nothing is flagged, not hidden (lr=1e6 ends at chance with a
+# finite loss of 1e33). The rules:
+# - diverged: the last epoch's mean training loss is above 100x the first epoch's, or above 100x
+#   ln(num_classes) (the cross-entropy of a uniform guess; catches a loss that exploded within
+#   the first epoch already);
+# - at chance: test accuracy (else the best validation accuracy) is at most
+#   1/num_classes + CHANCE_MARGIN.
+LOSS_GROWTH = 100.0
+CHANCE_MARGIN = 0.02
+
+
+def run_warnings(data: dict[str, Any], num_classes: int) -> tuple[bool, list[str]]:
+    """(diverged, warnings) of a finished run's summary, by the rules above."""
+    warnings, diverged = [], False
+    first, last = data.get("train_loss_first"), data.get("train_loss")
+    uniform = math.log(num_classes) if num_classes > 1 else 1.0
+    if last is not None and (not math.isfinite(last)
+                             or (first is not None and first > 0 and last > LOSS_GROWTH * first)
+                             or last > LOSS_GROWTH * uniform):
+        diverged = True
+        start = f"{first:.3g} → " if first is not None else ""
+        warnings.append(f"diverged: training loss {start}{last:.3g} (over {LOSS_GROWTH:g}× the "
+                        f"first epoch's or ln({num_classes})); try a lower optimizer.lr")
+    acc = data.get("test_acc") if data.get("test_acc") is not None else data.get("best_val_acc")
+    chance = 1.0 / num_classes if num_classes > 0 else 0.0
+    if acc is not None and acc <= chance + CHANCE_MARGIN:
+        which = "test" if data.get("test_acc") is not None else "best val"
+        warnings.append(f"at chance: {which} accuracy {100 * acc:.2f} % (guessing: "
+                        f"{100 * chance:.2f} %, {num_classes} classes)")
+    return diverged, warnings
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 

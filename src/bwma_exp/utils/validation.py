@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_type_hints
 
 from omegaconf import DictConfig, OmegaConf
 
-from .schema import Range, Rule, check, check_value, power_of_two
+from .errors import ConfigError
+from .schema import Range, Rule, allowed, check, check_value, power_of_two
 
 Bits = Annotated[int, Rule(lambda v: 1 <= v <= 16 or v == 32,
                            "an integer from 1 to 16 (32 means full precision)")]
@@ -21,6 +22,20 @@ AdcBits = Annotated[int, Range(1, 12)]
 CrossbarSize = Annotated[int, power_of_two(minimum=2)]
 ScheduleName = Literal["cosine", "linear", "constant"]
 WeightDecayScope = Literal["all", "conv"]
+
+
+def _gpu_visible_if_asked(value: str) -> bool:
+    """gpu/cuda needs a CUDA GPU torch can see: refused now, not by Lightning's traceback
+    after the data and model are built."""
+    if value.lower() not in ("gpu", "cuda"):
+        return True
+    import torch
+
+    return torch.cuda.is_available()
+
+
+Accelerator = Annotated[str, Rule(_gpu_visible_if_asked,
+                                  "cpu or auto: torch finds no CUDA GPU on this machine")]
 
 
 @dataclass(frozen=True)
@@ -71,6 +86,8 @@ class Scheduler:
 class Trainer:
     """Lightning Trainer arguments the project sets; any other Trainer argument passes."""
 
+    accelerator: Accelerator = "auto"
+    """The compute device (cpu, gpu, mps, auto), not the crossbar ``device``."""
     max_epochs: Annotated[int, Range(1)] = 200
     """Epochs to train (Lightning's -1, "forever", is refused: a run must end)."""
     devices: Annotated[int, Range(1)] | str = 1
@@ -85,6 +102,7 @@ class EvalKeys:
     """Top-level keys of eval.py (the rest comes from the trained run)."""
 
     split: Literal["test", "val"] = "test"
+    accelerator: Accelerator = "auto"
     batch_size: Annotated[int, Range(1)] | None = None
     """null: the training run's."""
     seed: Annotated[int, Range(0)] = 0
@@ -108,6 +126,25 @@ def _section(cfg: DictConfig, key: str) -> dict | None:
     return OmegaConf.to_container(node, resolve=True) if node is not None else None
 
 
+def check_hardware_devices(cfg: DictConfig) -> None:
+    """``hardware.devices`` (extra crossbar technologies to cost), before the Trainer is built."""
+    hardware = cfg.get("hardware")
+    devices = hardware.get("devices") if hardware is not None else None
+    if devices is None:
+        return
+    from ..hardware.devices import available_devices
+
+    names = available_devices()
+    values = list(devices) if OmegaConf.is_list(devices) or isinstance(devices, list) else None
+    bad = [devices] if values is None else [d for d in values
+                                            if not isinstance(d, str) or d not in names]
+    if bad:
+        shown = OmegaConf.to_container(devices) if OmegaConf.is_list(devices) else devices
+        raise ConfigError("hardware.devices", shown, f"a list of {', '.join(names)}",
+                          hint=f"{bad[0]!r} is not a crossbar technology (for a CPU/GPU set "
+                               f"trainer.accelerator).")
+
+
 def validate_common(cfg: DictConfig) -> None:
     """Keys shared by train.py and estimate.py, and train.py's own groups where present."""
     top = {k: cfg.get(k) for k in ("act_bits", "w_bits", "adc_bits", "crossbar_size", "seed")
@@ -121,6 +158,7 @@ def validate_common(cfg: DictConfig) -> None:
         section = _section(cfg, key)
         if section is not None:
             check(schema, section, key, extra="ignore")
+    check_hardware_devices(cfg)
     if cfg.get("task_name") == "train":
         check(TrainKeys, {k: cfg.get(k) for k in ("label_smoothing", "test",
                                                   "weight_decay_scope") if k in cfg},
@@ -135,6 +173,21 @@ def validate(cfg: DictConfig, config_name: str) -> None:
     schema = {"eval": EvalKeys, "calibrate": CalibrateKeys}[config_name]
     keys = [f.name for f in dataclasses.fields(schema)]
     check(schema, {k: cfg.get(k) for k in keys if k in cfg}, "", extra="ignore")
+
+
+# Where each dotted key's schema is declared (for errors raised before Hydra composes).
+SCHEMAS = {"": (RunKeys, TrainKeys), "optimizer": (Optimizer,), "scheduler": (Scheduler,),
+           "trainer": (Trainer,)}
+
+
+def allowed_for(key: str) -> str | None:
+    """What ``key`` accepts, in the schema's words; None for keys declared elsewhere."""
+    prefix, _, name = key.rpartition(".")
+    for schema in SCHEMAS.get(prefix, ()):
+        fields = {f.name for f in dataclasses.fields(schema)}
+        if name in fields:
+            return allowed(get_type_hints(schema, include_extras=True)[name])
+    return None
 
 
 def check_crossbar_size(key: str, value) -> int:

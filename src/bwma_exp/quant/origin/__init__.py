@@ -45,7 +45,8 @@ def origin_quantizers(spec: QuantSpec, kind: str, out_channels: int):
     if variant is None:
         raise ConfigError("quant.options.variant", variant, ", ".join(get_args(Variant)),
                           hint="reactnet_a, bdensenet28 and meliusnet22/29 set it themselves; "
-                               "other models need it set explicitly.")
+                               "other models need it set: add quant.options.variant=reactnet "
+                               "(or =bmxnet).")
     if variant == "reactnet":
         weight, act = ChannelScaledSign(), BiRealSign()
     else:
