@@ -24,6 +24,7 @@ from pathlib import Path
 from bwma_exp.report import ReportInputError, collect_runs, write_report
 from bwma_exp.report.paper_figures import plot_area_breakdown, plot_energy, plot_latency_breakdown
 from bwma_exp.report.paper_tables import write_normalized_cost, write_utilization
+from bwma_exp.utils.progress import jobs_done, sweep_size
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS_AND_DEVICES = ["model=vgg8,resnet20", "device=rram,sram,fefet", "act_bits=4"]
@@ -68,12 +69,32 @@ def run_sweeps(sweep_dirs: dict[str, Path]) -> None:
             print("running", " ".join(command[1:]))
             running[name] = subprocess.Popen(command, cwd=REPO, stdout=log,
                                              stderr=subprocess.STDOUT)
+        watch_progress(running, sweep_dirs)
         for name, process in running.items():
             if process.wait() != 0:
                 log_path = sweep_dirs[name].parent / f"{name}.log"
                 tail = log_path.read_text().strip().splitlines()[-15:]
                 print(f"the {name} sweep exited with {process.returncode}; end of {log_path}:\n"
                       + "\n".join(tail), file=sys.stderr)
+
+
+def watch_progress(running: dict[str, subprocess.Popen], sweep_dirs: dict[str, Path],
+                   every_s: float = 1.0) -> None:
+    """One line each time more configurations are done (finished or failed), until every
+    sweep has exited: "configurations 17/72 done (crossbar_sizes 12/24, adc_bits 5/48)"."""
+    totals = {name: sweep_size(SWEEPS[name]) or 0 for name in running}
+    total = sum(totals.values())
+    shown = -1
+    while True:
+        exited = all(process.poll() is not None for process in running.values())
+        done = {name: jobs_done(sweep_dirs[name]) for name in running}
+        if sum(done.values()) != shown:
+            shown = sum(done.values())
+            parts = ", ".join(f"{name} {done[name]}/{totals[name]}" for name in running)
+            print(f"configurations {shown}/{total} done ({parts})", flush=True)
+        if exited:
+            return
+        time.sleep(every_s)
 
 
 def finished_rows(sweep_dir: Path) -> list[dict]:

@@ -46,6 +46,10 @@ def test_adc_bits_sweep_at_fixed_activations(tmp_path):
                     "adc_bits=3,4,5,6", f"hydra.sweep.dir={sweep}")
     assert res.returncode == 0, res.stderr[-3000:]
     jobs = [read_summary(sweep / str(i)) for i in range(8)]
+    # one line per job, each ending with how many of the sweep's jobs are done
+    progress = [line for line in res.stdout.splitlines() if line.startswith("[") and "/8]" in line]
+    assert [line.split("]")[0] for line in progress] == [f"[{i}/8" for i in range(1, 9)]
+    assert "vgg8 sram 128x128 A4 ADC6" in progress[-1]
     energy = {(j["device"], j["adc_bits"]): j["hw"]["energy_pj"] for j in jobs}
     assert all(j["act_bits"] == 4 for j in jobs)
     for device in ("rram", "sram"):

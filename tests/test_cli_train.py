@@ -9,8 +9,13 @@ from cli_helpers import TINY, read_summary, run_entry
 
 def test_single_run_writes_a_complete_summary(tmp_path):
     run = tmp_path / "run"
-    res = run_entry("train.py", "experiment=demo", *TINY, f"hydra.run.dir={run}")
+    # W&B offline, as a user without a login gets it: its logger is built too
+    res = run_entry("train.py", "experiment=demo", *TINY, "logger.wandb.mode=offline",
+                    f"hydra.run.dir={run}")
     assert res.returncode == 0, res.stderr[-3000:]
+    output = res.stdout + res.stderr
+    assert "anonymous setting" not in output and "litlogger" not in output
+    assert str(run) in res.stdout                      # the run folder, whole, in the table
     s = read_summary(run)
     assert s["status"] == "finished" and s["error"] is None
     assert (s["model"], s["dataset"], s["quant"]) == ("resnet20", "digits", "bwma")

@@ -59,6 +59,10 @@ def test_calibrate_a_full_precision_run(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads((out / "calibrate.json").read_text())
     assert result["quant"] == "cimq" and 0 <= result["test_acc"] <= 1
+    n = len(result["layer_mse"])
+    steps = [line for line in done.stdout.splitlines() if line.startswith("layer ")]
+    assert len(steps) == n and steps[0].startswith(f"layer {1:>{len(str(n))}}/{n} ")
+    assert steps[-1].startswith(f"layer {n}/{n} ") and " -> " in steps[-1]
     errors = result["layer_mse"].values()
     assert sum(e["after"] for e in errors) < sum(e["before"] for e in errors)
     state = torch.load(out / "checkpoints" / "calibrated.ckpt", weights_only=False)

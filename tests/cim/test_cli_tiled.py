@@ -27,17 +27,25 @@ def test_tiled_training_keeps_each_layers_adc_range_in_the_checkpoint(tiled_run)
     assert all(state[k] < state[k.replace(".lo", ".hi")] for k in lows)
 
 
-def _eval(run, out, *args):
+def _eval(run, out, *args, stdout: list | None = None):
     res = run_entry("eval.py", f"ckpt_path={run}", f"hydra.run.dir={out}", *args)
     assert res.returncode == 0, res.stderr[-3000:]
+    if stdout is not None:
+        stdout.append(res.stdout)
     return json.loads((out / "eval.json").read_text())
 
 
 def test_variation_is_sampled_per_chip_and_reproducible(tiled_run, tmp_path):
     """Chip i is seeded with variation_seed + i: the second chip of a two-chip evaluation is
     the first chip of an evaluation seeded one higher."""
+    printed: list[str] = []
     two = _eval(tiled_run, tmp_path / "a", "cim.variation_sigma=0.3", "cim.variation_samples=2",
-                "cim.variation_seed=5")
+                "cim.variation_seed=5", stdout=printed)
+    chips = [line for line in printed[0].splitlines() if line.startswith("chip ")]
+    first, second = two["variation"]["accs"]
+    assert chips[0] == f"chip 1/2: acc {100 * first:.2f} %, mean {100 * first:.2f} ± 0.00 %"
+    assert chips[1].startswith(f"chip 2/2: acc {100 * second:.2f} %, mean "
+                               f"{100 * (first + second) / 2:.2f} ± ")
     one = _eval(tiled_run, tmp_path / "b", "cim.variation_sigma=0.3", "cim.variation_seed=6")
     assert len(two["variation"]["accs"]) == 2
     assert one["variation"]["accs"] == two["variation"]["accs"][1:]

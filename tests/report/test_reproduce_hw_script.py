@@ -52,3 +52,25 @@ def test_a_failed_job_stops_the_script_with_its_error(tmp_path: Path):
                           check=False, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "failed crossbar_size must be positive" in done.stderr
+
+
+class _Exited:
+    """A sweep process that has already ended."""
+
+    def poll(self) -> int:
+        return 0
+
+
+def test_progress_counts_the_configurations_done_of_all(tmp_path: Path, capsys):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("reproduce_hw", SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    dirs = {name: tmp_path / name for name in script.SWEEPS}
+    for num, status in enumerate(["finished", "failed", "running"]):
+        job = dirs["crossbar_sizes"] / str(num)
+        job.mkdir(parents=True)
+        (job / "summary.json").write_text(json.dumps({"status": status}))
+    script.watch_progress({name: _Exited() for name in dirs}, dirs, every_s=0)
+    assert capsys.readouterr().out.splitlines() == [
+        "configurations 2/72 done (crossbar_sizes 2/24, adc_bits 0/48)"]

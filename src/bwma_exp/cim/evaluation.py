@@ -21,11 +21,18 @@ def eval_cim_config(eval_cfg: DictConfig, train_cfg: DictConfig) -> CIMConfig:
 
 def variation_accuracies(net: nn.Module, cim: CIMConfig, evaluate: Callable[[], float]
                          ) -> dict:
-    """Evaluate ``variation_samples`` chips; sample i is seeded with variation_seed + i."""
+    """Evaluate ``variation_samples`` chips; sample i is seeded with variation_seed + i.
+    Prints one line per chip: "chip i/N: acc, running mean ± std"."""
+    from ..utils.progress import fmt_mean_std, step_line
+
     accs = []
-    for i in range(cim.variation_samples):
+    total = cim.variation_samples
+    for i in range(total):
         sample_variation(net, cim.variation_sigma, cim.variation_kind, cim.variation_seed + i)
         accs.append(evaluate())
+        mean, std = fmt_mean_std(accs)
+        step_line(f"chip {i + 1:>{len(str(total))}}/{total}: acc {100 * accs[-1]:.2f} %, "
+                  f"mean {100 * mean:.2f} ± {100 * std:.2f} %")
     sample_variation(net, 0.0, cim.variation_kind, 0)
     return {"variation_sigma": cim.variation_sigma, "variation_kind": cim.variation_kind,
             "variation_samples": cim.variation_samples, "accs": accs,

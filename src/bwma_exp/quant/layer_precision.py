@@ -15,26 +15,24 @@ import dataclasses
 import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from torch import nn
 
 from ..utils.errors import ConfigError
-from ..utils.schema import Range, Rule, check
+from ..utils.schema import check
+from ..utils.validation import AdcBits, Bits
 from .contract import quantized_layers
 from .spec import METHODS
-
-_Bits = Annotated[int, Rule(lambda v: 1 <= v <= 16 or v == 32,
-                            "an integer from 1 to 16 (32 means full precision)")]
 
 
 @dataclass(frozen=True)
 class LayerPrecision:
     """What one ``quant.layers`` pattern may set."""
 
-    w_bits: _Bits | None = None
-    act_bits: _Bits | None = None
-    adc_bits: Annotated[int, Range(1, 12)] | None = None
+    w_bits: Bits | None = None
+    act_bits: Bits | None = None
+    adc_bits: AdcBits | None = None
 
 
 def read_layer_patterns(layers: Mapping[str, Any] | None) -> dict[str, LayerPrecision]:

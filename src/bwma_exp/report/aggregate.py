@@ -6,10 +6,10 @@ import statistics
 from collections import Counter
 from typing import Any
 
-from .collect import CONFIG_KEYS, INCOMPLETE, MISSING, RUNNING
+from .collect import CONFIG_KEYS, INCOMPLETE, MISSING, NEVER_RAN, RUNNING
 
 GROUP_KEYS = (*CONFIG_KEYS, "variant")
-STATUS_ORDER = ("finished", "failed", RUNNING, MISSING)
+STATUS_ORDER = ("finished", "failed", RUNNING, MISSING, NEVER_RAN)
 AGGREGATED_COLUMNS = (
     *GROUP_KEYS, "seeds", "n_jobs", "n_acc", "acc_mean", "acc_std",
     "latency_ns", "energy_pj", "area_um2", "status", "errors",

@@ -3,7 +3,9 @@
 A job folder is any folder holding `summary.json` or a Hydra `.hydra/` folder: a single run
 dir, or a numbered job inside a multirun sweep dir. A job killed before it wrote its summary
 still has `.hydra/`, so it is reported as "missing" with its configuration read back from
-Hydra's own record of the job.
+Hydra's own record of the job. A job of a sweep (Hydra's basic sweeper, whose
+`multirun.yaml` names every job) that never started has no folder: it is reported as "never
+ran", with its configuration from the sweep's overrides.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ RUN_KEYS = ("params", "best_val_acc", "test_acc", "started_at", "finished_at")
 # live one by reading files.
 RUNNING = "running/incomplete"
 MISSING = "missing"
-INCOMPLETE = (RUNNING, MISSING)
+NEVER_RAN = "never ran"
+INCOMPLETE = (RUNNING, MISSING, NEVER_RAN)
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 
 # Column order of the raw per-job CSV (the `hw` dict is kept in rows but not written).
 ROW_COLUMNS = (
@@ -51,7 +55,48 @@ def collect_runs(paths: list[str | Path]) -> list[dict[str, Any]]:
             raise ReportInputError(
                 f"report: no jobs (folders with summary.json or .hydra/) found under {root}"
             )
-        rows.extend(job_row(job) for job in jobs)
+        found = [job_row(job) for job in jobs] + never_ran_rows(root, jobs)
+        rows.extend(sorted(found, key=lambda row: path_key(Path(row["job_dir"]), root)))
+    return rows
+
+
+def sweep_jobs(sweep: Path) -> list[list[str]]:
+    """The overrides of every job a basic-sweeper sweep defines, in job-number order (empty for
+    other folders, or a sweep Hydra's grammar cannot expand without its configs)."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    hydra = sweep_config(sweep).get("hydra") or {}
+    sweeper = hydra.get("sweeper") or {}
+    if sweeper.get("_target_") != BASIC_SWEEPER:
+        return []
+    params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
+    try:
+        parsed = OverridesParser.create().parse_overrides(
+            params + list((hydra.get("overrides") or {}).get("task") or []))
+        return BasicSweeper.split_arguments(parsed, None)[0]
+    except Exception:  # Hydra's parse errors, or a glob() sweep that needs the config loader
+        return []
+
+
+def sweep_config(sweep: Path) -> dict:
+    config = read_yaml(sweep / "multirun.yaml")
+    return config if isinstance(config, dict) else {}
+
+
+def never_ran_rows(root: Path, found: list[Path]) -> list[dict[str, Any]]:
+    """A "never ran" row for each job of the sweep in `root` that has no job folder."""
+    rows = []
+    sweeps = {job.parent for job in found if root in job.parents} | {root}
+    for sweep in sweeps:
+        for num, overrides in enumerate(sweep_jobs(sweep)):
+            job = sweep / str(num)
+            if not is_job_dir(job):
+                row = empty_row(job)
+                row["status"], row["error"] = NEVER_RAN, "the sweep never started this job"
+                apply_config(row, sweep_config(sweep))  # the sweep's, before its overrides
+                apply_overrides(row, overrides)
+                rows.append(row)
     return rows
 
 
@@ -73,6 +118,11 @@ def is_job_dir(folder: Path) -> bool:
 def natural_key(path: Path) -> tuple:
     """Sort job folders 0, 1, 2, ..., 10 rather than 0, 1, 10, 2."""
     return (0, int(path.name), "") if path.name.isdigit() else (1, 0, path.name)
+
+
+def path_key(job: Path, root: Path) -> tuple:
+    """The order of find_job_dirs (numeric-aware at every level), for any job under `root`."""
+    return tuple(natural_key(Path(part)) for part in job.relative_to(root).parts)
 
 
 def job_row(job: Path) -> dict[str, Any]:
@@ -100,20 +150,28 @@ def missing_row(job: Path, error: str) -> dict[str, Any]:
     row = empty_row(job)
     row["status"] = MISSING
     row["error"] = error
-    config = read_yaml(job / ".hydra" / "config.yaml") or {}
+    apply_config(row, read_yaml(job / ".hydra" / "config.yaml") or {})
+    apply_overrides(row, read_yaml(job / ".hydra" / "overrides.yaml") or [])
+    add_hardware(row, read_json(job / "hardware.json"))
+    return row
+
+
+def apply_config(row: dict[str, Any], config: dict) -> None:
+    """The configuration columns a composed config (Hydra's `config.yaml`) sets."""
     for key in (*CONFIG_KEYS, "seed"):
         value = config.get(key)
         if isinstance(value, dict):  # a config group such as model: {name: resnet20, ...}
             value = value.get("name")
-        if value is not None and not isinstance(value, (dict, list)):
-            row[key] = value
-    overrides = read_yaml(job / ".hydra" / "overrides.yaml") or []
+        if value is not None and not isinstance(value, (dict, list)) and "${" not in str(value):
+            row[key] = value  # (an unresolved ${...} of multirun.yaml is left out)
+
+
+def apply_overrides(row: dict[str, Any], overrides: list[str]) -> None:
+    """The configuration columns and `variant` a job's overrides set."""
     for key, value in map(split_override, overrides):
         if key in CONFIG_KEYS or key == "seed":
             row[key] = parse_scalar(value)
     row["variant"] = variant(overrides)
-    add_hardware(row, read_json(job / "hardware.json"))
-    return row
 
 
 def empty_row(job: Path) -> dict[str, Any]:

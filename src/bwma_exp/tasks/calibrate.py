@@ -34,6 +34,7 @@ from ..quant.layers import QConv2d
 from ..utils.builders import build_datamodule, build_model, build_spec
 from ..utils.checkpoint_io import AtomicCheckpointIO
 from ..utils.errors import ConfigError
+from ..utils.progress import step_line
 from ..utils.schema import PositiveFloat, PositiveInt, Range, check, check_value
 from ..utils.summary import atomic_write_json
 from .common import fmt_pct, print_result_table, run_dir
@@ -188,10 +189,15 @@ def calibrate(cfg: DictConfig) -> dict[str, Any]:
     net.eval()   # calibrate_layer leaves each layer in eval mode too
     # Two passes per layer: keeping every layer's activations for all images at once would
     # not fit for ImageNet networks, and the quantized inputs change as layers are fitted.
-    for name, layer in crossbar_layers(net):
+    layers = list(crossbar_layers(net))
+    width = len(str(len(layers)))
+    for index, (name, layer) in enumerate(layers, 1):
         fp_inputs, targets = _layer_io(reference, ref_layers[name], images)
         inputs, _ = _layer_io(net, layer, images)   # what the calibrated layers before feed it
         errors[name] = calibrate_layer(layer, inputs, targets, settings, generator, fp_inputs)
+        before, after = errors[name]
+        step_line(f"layer {index:>{width}}/{len(layers)} {name}: "
+                  f"MSE {before:.4g} -> {after:.4g}")
     acc = _test_accuracy(cfg, net, datamodule)
     folder = run_dir()
     (folder / "checkpoints").mkdir(parents=True, exist_ok=True)

@@ -27,12 +27,18 @@ def overrides() -> list[str]:
 
 
 def print_result_table(title: str, rows: list[tuple[str, Any]]) -> None:
+    """A two-column table; a long value (the run folder) is never cut: in a terminal it folds
+    onto the next line, in a log or pipe the table is as wide as its longest row."""
     table = Table(show_header=False)
-    table.add_column("what", style="bold")
-    table.add_column("value", justify="right")
-    for name, value in rows:
-        table.add_row(name, value if isinstance(value, str) else f"{value}")
+    table.add_column("what", style="bold", no_wrap=True)
+    table.add_column("value", justify="right", overflow="fold")
+    cells = [(name, value if isinstance(value, str) else f"{value}") for name, value in rows]
+    for name, value in cells:
+        table.add_row(name, value)
     console = Console()
+    if not console.is_terminal and cells:
+        needed = (max(len(n) for n, _ in cells) + max(len(v) for _, v in cells) + 7)
+        console = Console(width=max(console.width, needed, len(title)))
     console.print(f"[bold]{title}[/bold]")
     console.print(table)
 

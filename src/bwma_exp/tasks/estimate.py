@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
@@ -42,7 +43,11 @@ def estimate(cfg: DictConfig) -> dict[str, Any]:
                                "hw": own, "hw_targets": targets, "overrides": overrides()})
     summary.finish()
     if HydraConfig.get().mode == RunMode.MULTIRUN:
-        Console().print(_one_line(identity, own))
+        from ..utils.progress import done_of, jobs_done, multirun_position, step_line
+        _, total = multirun_position()
+        done = jobs_done(Path(HydraConfig.get().sweep.dir), at_least=1)
+        step_line(f"[{done_of(min(done, total) if total else done, total)}] "
+                  f"{_one_line(identity, own)}")
     else:
         from ..hardware import render_report
         console = Console()

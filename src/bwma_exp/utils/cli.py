@@ -125,11 +125,25 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def quiet_known_warnings() -> None:
-    """Warnings a user can do nothing about: in-memory datasets need no loader workers, and
-    Lightning 2.6 trips over a torch deprecation of its own."""
+    """Warnings a user can do nothing about: in-memory datasets need no loader workers,
+    Lightning 2.6 trips over a torch deprecation of its own, and Lightning tips about litlogger
+    on every Trainer."""
     import warnings
     warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+    import logging
+
+    class _DropTips(logging.Filter):
+        """Lightning's advertisement for its cloud logger (an INFO record on every Trainer)."""
+
+        def filter(self, record: logging.LogRecord) -> bool:
+            return "litlogger" not in record.getMessage()
+
+    for name in ("pytorch_lightning.utilities.rank_zero", "lightning_fabric.utilities.rank_zero",
+                 "lightning.pytorch.utilities.rank_zero"):
+        target = logging.getLogger(name)
+        if not any(type(f).__name__ == "_DropTips" for f in target.filters):  # called twice
+            target.addFilter(_DropTips())
 
 
 def precheck(argv: list[str], config_name: str, resumable: bool = False) -> None:
@@ -164,6 +178,17 @@ class JobRunner:
 
         multirun = HydraConfig.get().mode == RunMode.MULTIRUN
         run_dir = Path(HydraConfig.get().runtime.output_dir)
+        if multirun:  # the same sweep command again: finished jobs are kept as they are
+            earlier = _earlier_job(run_dir, list(HydraConfig.get().overrides.task))
+            if isinstance(earlier, str):
+                self.failures.append(earlier)
+                print(f"error: {earlier}", file=sys.stderr)
+                return None
+            if earlier is not None:
+                print(f"skipped, finished earlier: {run_dir}")
+                return earlier
+            if HydraConfig.get().job.config_name == "train":
+                cfg = _resume_interrupted(run_dir, cfg, list(HydraConfig.get().overrides.task))
         try:
             return task(cfg)
         except KeyboardInterrupt:
@@ -206,6 +231,54 @@ class JobRunner:
     def exit(self) -> None:
         if self.failures:
             sys.exit(1 if len(self.failures) > 1 else 2)
+
+
+def _earlier_job(run_dir: Path, overrides: list[str]) -> dict | str | None:
+    """What a rerun sweep finds in this job's folder: the summary of a job that finished with
+    these overrides (kept, not rerun); a one-line error when a finished job with other
+    overrides is there (the folder belongs to another sweep: it is not overwritten); else None.
+    Hydra has rewritten ``.hydra/`` by now, so the overrides are read from summary.json."""
+    import json
+
+    from .summary import SUMMARY_FILE
+
+    try:
+        data = json.loads((run_dir / SUMMARY_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("status") != "finished":
+        return None
+    if data.get("overrides") == overrides:
+        return data
+    return (f"{run_dir} holds a finished job of another command ({' '.join(data.get('overrides') or [])}); "
+            "it is left as it is. Rerun the sweep with its own command or a new hydra.sweep.dir.")
+
+
+def _resume_interrupted(run_dir: Path, cfg: Any, overrides: list[str]) -> Any:
+    """A train job a kill left ``running`` continues from its checkpoints/last.ckpt (the resume
+    of ``ckpt_path=<run>``); a failed one reruns from the start, its old checkpoints removed
+    (Lightning would otherwise save best-v1.ckpt beside them)."""
+    import json
+    import shutil
+
+    from omegaconf import open_dict
+
+    from .summary import SUMMARY_FILE
+
+    try:
+        data = json.loads((run_dir / SUMMARY_FILE).read_text())
+    except (OSError, ValueError):
+        return cfg  # a new job (or one killed before its summary): nothing to resume
+    if cfg.get("ckpt_path") or not isinstance(data, dict):
+        return cfg
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if data.get("status") == "running" and last.is_file() and data.get("overrides") == overrides:
+        with open_dict(cfg):
+            cfg.ckpt_path = str(last)
+        print(f"resuming, interrupted earlier: {run_dir}")
+    elif (run_dir / "checkpoints").is_dir():
+        shutil.rmtree(run_dir / "checkpoints")
+    return cfg
 
 
 def _user_error_in(err: BaseException | None) -> BaseException | None:

@@ -121,6 +121,9 @@ def _wandb_logger(cfg, run_dir, wb, mode, group, tags, run_id):
         name=Path(run_dir).name, log_model=False,
         settings=wandb.Settings(init_timeout=30, silent=True, console="off"),
     )
+    # Lightning passes ``anonymous=None`` to wandb.init, which wandb >= 0.19 answers with
+    # "WARNING The anonymous setting has no effect" on every run: leave the key unset.
+    getattr(logger, "_wandb_init", {}).pop("anonymous", None)
     logger.experiment.config.update(OmegaConf.to_container(cfg, resolve=True),
                                     allow_val_change=True)
     logger.experiment.define_metric("val/acc", summary="max")
