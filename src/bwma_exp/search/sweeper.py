@@ -89,7 +89,7 @@ class ParetoSweeper(Sweeper):
             load_if_exists=True)
         study.set_user_attr("optimized_metrics", self.metrics)   # for the report
         for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            study.tell(trial.number, state=TrialState.FAIL)   # left running by a kill
         return study
 
     def sweep(self, arguments: list[str]) -> list[Any]:

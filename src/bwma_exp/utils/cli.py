@@ -19,7 +19,6 @@ CONFIG_DIR = Path(str(resources.files("bwma_exp") / "configs"))
 # Errors that are the user's to fix: one line, no traceback.
 USER_ERRORS: tuple[type[BaseException], ...] = (ConfigError, DataUnavailableError)
 DEVICE_HINT = "device is the crossbar technology; to train on a CPU/GPU set trainer.accelerator."
-COMPUTE_DEVICES = {"cpu", "gpu", "cuda", "mps", "tpu", "auto"}
 
 
 def group_options(group: str) -> list[str]:
@@ -42,9 +41,8 @@ def check_group_overrides(argv: list[str]) -> None:
         allowed = group_options(key)
         for option in value.split(","):
             if option not in allowed:
-                hint = DEVICE_HINT if key == "device" and option.lower() in COMPUTE_DEVICES else ""
-                if key == "device" and not hint:
-                    hint = DEVICE_HINT
+                # every wrong device gets the hint: users type device=cuda meaning the GPU
+                hint = DEVICE_HINT if key == "device" else ""
                 raise ConfigError(key, option, ", ".join(allowed), hint=hint)
 
 
