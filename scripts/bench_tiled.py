@@ -1,12 +1,13 @@
-"""Step time (forward + backward + SGD step) of BWMA ResNet-20 W1/A4 on 32×32 inputs, ideal
-layers vs crossbar-tiled layers (4-bit ADC), on this machine, from one run.
+"""Step time (forward + backward + SGD step) and eval-forward time of ResNet-20 on 32×32
+inputs, ideal layers vs crossbar-tiled layers (4-bit ADC, each method on its own chip: its
+mapping, partial-sum ADC and 1-bit cells), on this machine, from one run.
 
-Tiled configurations: the default one (NeuroSim's mapping ``auto``, bit-serial input planes,
-straight-through ADC gradient, which reads ±1 cells with the popcount kernel) at 32 and 128
-rows, and at 128 rows the other mappings, the multi-bit (not bit-serial) read and the clipped
-ADC gradient (the streamed read with its written-out backward), plus the eval-mode forward
-alone. Prints the 32-row ratio and, last, the default one at 128 rows:
-    .venv/bin/python scripts/bench_tiled.py [--batch 128] [--steps 3] [--quick] [--device cuda]
+One line per method (bwma W1/A4, bwba W1/A1, mwma, columnquant and cimq W4/A4) at 128 and 32
+rows with the default settings (straight-through ADC gradient: the popcount read wherever
+the ADC is calibrated); with ``--all`` also BWMA's other mappings, the multi-bit (not
+bit-serial) read and the clipped ADC gradient. Prints BWMA's 128-row ratio last:
+    .venv/bin/python scripts/bench_tiled.py [--batch 128] [--steps 3] [--methods bwma,cimq]
+        [--all] [--device cuda]
 """
 from __future__ import annotations
 
@@ -22,19 +23,22 @@ from bwma_exp.hardware import HardwareConfig, load_device
 from bwma_exp.models import build_model
 from bwma_exp.quant import QuantSpec
 
-# (crossbar_size, hardware.mapping, bit_serial, cim.adc_grad); the first two are reported.
-CONFIGS = [(32, "auto", True, "ste"), (128, "auto", True, "ste"), (128, "im2col", True, "ste"),
-           (128, "channel_grouped", True, "ste"), (128, "auto", False, "ste"),
-           (128, "auto", True, "clipped"), (128, "auto", False, "clipped")]
+# method: (w_bits, act_bits, its mapping under hardware.mapping=auto)
+METHODS = {"bwma": (1, 4, "auto"), "bwba": (1, 1, "auto"), "mwma": (4, 4, "auto"),
+           "columnquant": (4, 4, "channel_grouped"), "cimq": (4, 4, "auto")}
+# BWMA's further settings at 128 rows: (hardware.mapping, bit_serial, cim.adc_grad)
+EXTRA = [("im2col", True, "ste"), ("channel_grouped", True, "ste"), ("auto", False, "ste"),
+         ("auto", True, "clipped"), ("auto", False, "clipped")]
 
 
-def make_model() -> torch.nn.Module:
-    return build_model("resnet20", QuantSpec("bwma", w_bits=1, act_bits=4), num_classes=10,
-                       image_size=32, in_channels=3)
+def make_model(method: str) -> torch.nn.Module:
+    w_bits, act_bits, _ = METHODS[method]
+    return build_model("resnet20", QuantSpec(method, w_bits=w_bits, act_bits=act_bits),
+                       num_classes=10, image_size=32, in_channels=3)
 
 
-def tiled(base: torch.nn.Module, size: int, mapping: str, bit_serial: bool,
-          adc_grad: str) -> torch.nn.Module:
+def tiled(base: torch.nn.Module, size: int, mapping: str, bit_serial: bool = True,
+          adc_grad: str = "ste") -> torch.nn.Module:
     model = copy.deepcopy(base)
     device = next(model.parameters()).device
     hw = HardwareConfig.from_dicts(load_device("rram"), {"mapping": mapping}, size, 4)
@@ -80,32 +84,39 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="only the two reported configs")
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--all", action="store_true", help="also BWMA's other settings")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     args = parser.parse_args()
-    torch.manual_seed(0)
-    base = make_model().to(args.device)
+    methods = [m for m in args.methods.split(",") if m]
     x = torch.rand(args.batch, 3, 32, 32, device=args.device)
     y = torch.randint(0, 10, (args.batch,), device=args.device)
-    untiled = step_time(base, x, y, args.steps)
-    untiled_fwd = forward_time(base, x, args.steps)
-    print(f"untiled: step {untiled * 1e3:.0f} ms, eval forward {untiled_fwd * 1e3:.0f} ms "
-          f"(batch {args.batch})")
-    ratios, fwd_ratios = {}, {}
-    for config in CONFIGS[:2] if args.quick else CONFIGS:
-        size, mapping, serial, grad = config
-        model = tiled(base, *config)
-        step = step_time(model, x, y, args.steps)
-        fwd = forward_time(model, x, args.steps)
-        ratios[config] = step / untiled
-        fwd_ratios[config] = fwd / untiled_fwd
-        print(f"tiled crossbar_size={size} mapping={mapping} bit_serial={serial} adc_grad={grad}: "
-              f"step {step * 1e3:.0f} ms (x{step / untiled:.2f}), "
-              f"eval forward {fwd * 1e3:.0f} ms (x{fwd / untiled_fwd:.2f})")
-    print(f"tiled/untiled eval-forward ratio at 32 rows: {fwd_ratios[CONFIGS[0]]:.2f}")
-    print(f"tiled/untiled eval-forward ratio at 128 rows: {fwd_ratios[CONFIGS[1]]:.2f}")
-    print(f"tiled/untiled step-time ratio at 32 rows: {ratios[CONFIGS[0]]:.2f}")
-    print(f"tiled/untiled step-time ratio: {ratios[CONFIGS[1]]:.2f}")
+    print(f"batch {args.batch}, {args.steps} timed steps (median), {args.device}")
+    bwma_128 = None
+    for method in methods:
+        torch.manual_seed(0)
+        base = make_model(method).to(args.device)
+        untiled = step_time(base, x, y, args.steps)
+        untiled_fwd = forward_time(base, x, args.steps)
+        mapping = METHODS[method][2]
+        parts = []
+        for size in (128, 32):
+            model = tiled(base, size, mapping)
+            step, fwd = step_time(model, x, y, args.steps), forward_time(model, x, args.steps)
+            parts.append(f"{size} rows step x{step / untiled:.2f} eval x{fwd / untiled_fwd:.2f}")
+            if method == "bwma" and size == 128:
+                bwma_128 = step / untiled
+        print(f"{method}: untiled step {untiled * 1e3:.0f} ms, eval {untiled_fwd * 1e3:.0f} ms; "
+              + "; ".join(parts), flush=True)
+        if method == "bwma" and args.all:
+            for config in EXTRA:
+                model = tiled(base, 128, *config)
+                step, fwd = step_time(model, x, y, args.steps), forward_time(model, x, args.steps)
+                print(f"  bwma 128 rows mapping={config[0]} bit_serial={config[1]} "
+                      f"adc_grad={config[2]}: step x{step / untiled:.2f} "
+                      f"eval x{fwd / untiled_fwd:.2f}", flush=True)
+    if bwma_128 is not None:
+        print(f"tiled/untiled step-time ratio: {bwma_128:.2f}")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ def test_single_run_writes_a_complete_summary(tmp_path):
     assert (run / "checkpoints" / "last.ckpt").exists()
     assert (run / "csv" / "metrics.csv").exists()
     assert "test accuracy" in res.stdout
+    # bwma trains untiled by default (cim.tiled: auto): the run says its partial sums are ideal
+    assert (s["cim_tiled"], s["partial_sums"], s["mapping"]) == (False, "ideal", "auto")
+    assert "ideal (untiled layers, cim.tiled=false)" in res.stdout
 
 
 def test_sweep_runs_every_job_in_its_own_folder(tmp_path):
@@ -116,6 +119,35 @@ def test_extra_hardware_devices_are_checked_before_the_trainer(tmp_path):
         "error: hardware.devices=['rram', 'bogus'] is not valid: allowed a list of rram, sram, "
         "fefet. 'bogus' is not a crossbar technology (for a CPU/GPU set trainer.accelerator).")
     assert "Traceback" not in res.stderr and "train_dataloader" not in res.stdout + res.stderr
+
+
+CHIP_ERRORS = [
+    ("train.py", ["quant=columnquant", "hardware.mapping=im2col"],
+     "error: hardware.mapping='im2col' is not valid: allowed auto or channel_grouped for "
+     "quant=columnquant. quant=columnquant's weight steps and partial-sum ranges are defined "
+     "per array of the channel_grouped partition; auto picks it."),
+    ("estimate.py", ["quant=columnquant", "hardware.mapping=novel"],
+     "error: hardware.mapping='novel' is not valid: allowed auto or channel_grouped"),
+    ("train.py", ["hardware.cell_bits=0"],
+     "error: hardware.cell_bits=0 is not valid: allowed an integer from 1 to 8."),
+    ("train.py", ["hardware.cell_bits=2"],
+     "error: hardware.cell_bits=2 is not valid: allowed 1 (at most the fewest weight bits on "
+     "the crossbar: w_bits=1 of quant=bwma). A 1-bit weight cannot take 2-bit cells."),
+    ("train.py", ["quant=mwma", "hardware.cell_bits=3", "device=sram"],
+     "error: hardware.cell_bits=3 is not valid: allowed 1 to 1 for device=sram."),
+]
+
+
+@pytest.mark.parametrize("entry, args, line", CHIP_ERRORS)
+def test_chip_errors_are_one_line_before_the_data(tmp_path, entry, args, line):
+    run = tmp_path / "run"
+    extra = ["experiment=demo", *TINY] if entry == "train.py" else []
+    res = run_entry(entry, *extra, *args, f"hydra.run.dir={run}", timeout=120)
+    assert res.returncode == 2, res.stderr[-2000:]
+    assert res.stderr.strip().splitlines()[-1].startswith(line), res.stderr[-2000:]
+    assert "Traceback" not in res.stderr
+    summary = read_summary(run)                  # failed in the pre-check: no model was built
+    assert summary["status"] == "failed" and "params" not in summary
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")

@@ -1,6 +1,6 @@
-"""The AND + popcount read of ±1 cells gives exactly the streamed read's values for every
-mapping, conv shape, group count, plane mode and ADC; its terms are the mapping's rows; the
-straight-through training read has the ideal layer's gradients."""
+"""The AND + popcount read of off/on and multi-level cells gives the op-by-op read's values for
+every mapping, conv shape, group count, plane mode, cell width and ADC; its terms are the
+mapping's rows; the straight-through training read has the ideal layer's gradients."""
 import copy
 import itertools
 
@@ -8,9 +8,11 @@ import pytest
 import torch
 from adc_helpers import fixed_adc
 
-from bwma_exp.cim import binary, native, streamed
+from bwma_exp.cim import binary, native
 from bwma_exp.cim.crossbar import Crossbar
+from bwma_exp.hardware.mapping import row_arrays
 from bwma_exp.quant import QuantSpec
+from bwma_exp.quant.common.adc import ADC, ADCSettings
 
 pytestmark = pytest.mark.skipif(native.library() is None, reason="no C compiler")
 
@@ -20,39 +22,49 @@ CONVS = [(16, 8, 3, 1, 1, 1), (70, 8, 3, 2, 1, 1), (8, 12, 3, 1, 0, 2), (130, 8,
 
 
 
+def _both_reads(layer, x):
+    layer.train()
+    layer(x)              # the activation and ADC ranges
+    layer.eval()
+    with torch.no_grad():
+        layer.cim.native = True
+        fast = layer(x)
+        layer.cim.native = False
+        slow = layer(x)
+    return fast, slow
+
+
 @pytest.mark.parametrize("conv", CONVS)
-def test_binary_read_equals_streamed_read(conv):
+@pytest.mark.parametrize("method,w_bits", [("bwma", 1), ("mwma", 4), ("columnquant", 3)])
+def test_popcount_read_equals_op_by_op_read(conv, method, w_bits):
+    """Every mapping, size, plane mode and cell width, through the run's ADC (columnquant: one
+    range per column, its array-wise steps) and with a reference column."""
     c, o, k, st, pad, g = conv
     torch.manual_seed(c + k)
-    layer = torch.nn.Conv2d(c, o, k, st, pad, groups=g, bias=False)
-    args = dict(kernel_size=(k, k), dilation=(1, 1), padding=(pad, pad), stride=(st, st))
-    q = torch.randint(0, 16, (3, c, 9, 9)).float()
-    s = torch.randint(0, 2, (o, c // g, k, k)).float() * 2 - 1
-    delta = torch.tensor(0.37)
-    for mapping, size, serial, adc in itertools.product(
-            ["im2col", "novel", "channel_grouped"], [32, 128], [True, False],
-            [None, fixed_adc(3, -5.3, 7.1), fixed_adc(2, -40.0, 90.0)]):
-        if mapping == "channel_grouped" and k * k > size:
+    spec = QuantSpec(method=method, w_bits=w_bits, act_bits=4)
+    for mapping, size, serial, cell_bits in itertools.product(
+            ["im2col", "novel", "channel_grouped"], [32, 128], [True, False], [1, 2]):
+        if (mapping == "channel_grouped" and k * k > size) or cell_bits > w_bits:
             continue
-        layout = streamed.Layout.build(layer, c // g * k * k, (k, k), size, mapping)
-        terms = binary.Terms.build(c // g, (k, k), size, mapping)
-        ref = streamed.read(q, s, layout, 4, serial, delta, adc)
-        grid = None if adc is None else streamed.adc_grid(adc, q, s, layout, 4, serial)
-        out = binary.read(q, s, terms, args, g, 4, serial, delta, grid)
-        assert torch.equal(out, ref), f"{conv} {mapping} {size} {serial} {adc}"
+        layer = spec.conv2d(c, o, k, stride=st, padding=pad, groups=g)
+        arrays = row_arrays(c // g, k, k, size, mapping)
+        layer.weight_quantizer.set_arrays(arrays, g)
+        slices = -(-w_bits // cell_bits)
+        adc = layer.weight_quantizer.cim_adc(ADCSettings(3), (g, len(arrays), o // g * slices))
+        layer.cim = Crossbar(c // g * k * k, size, mapping, (k, k), adc or ADC(3), serial,
+                             cell_bits=cell_bits, reference_column=True, reference_adc=ADC(3))
+        fast, slow = _both_reads(layer, torch.randn(3, c, 9, 9))
+        torch.testing.assert_close(fast, slow, atol=1e-3, rtol=1e-3, msg=lambda m: (
+            f"{conv} {mapping} {size} {serial} {cell_bits=}: {m}"))
 
 
-def test_binary_read_of_a_linear_layer_equals_streamed_read():
+def test_popcount_read_of_a_linear_layer_equals_op_by_op_read():
     torch.manual_seed(0)
-    layer = torch.nn.Linear(100, 7)
-    q = torch.randint(0, 8, (5, 100)).float()
-    s = torch.randint(0, 2, (7, 100)).float() * 2 - 1
-    layout = streamed.Layout.build(layer, 100, (1, 1), 32, "im2col")
-    adc = fixed_adc(3, -6.0, 9.0)
-    ref = streamed.read(q, s, layout, 3, True, torch.tensor(0.5), adc)
-    out = binary.read(q, s, binary.Terms.build(100, (1, 1), 32, "im2col"), None, 1, 3, True,
-                      torch.tensor(0.5), streamed.adc_grid(adc, q, s, layout, 3, True))
-    assert torch.equal(out, ref)
+    layer = QuantSpec(method="mwma", w_bits=4, act_bits=3).linear(100, 7)
+    for serial, cell_bits in itertools.product([True, False], [1, 2, 4]):
+        layer.cim = Crossbar(100, 32, "im2col", (1, 1), ADC(3), serial, cell_bits=cell_bits)
+        fast, slow = _both_reads(layer, torch.randn(5, 100))
+        torch.testing.assert_close(fast, slow, atol=1e-4, rtol=1e-4)
 
 
 def test_terms_follow_the_im2col_rows_by_hand():
@@ -115,7 +127,7 @@ def test_without_the_native_kernel_the_layer_reads_the_same(monkeypatch):
         fast = layer(x)
         monkeypatch.setattr(native, "library", lambda word_bits=64: None)
         slow = layer(x)
-    assert torch.equal(fast, slow)
+    torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-5)
 
 
 def test_without_a_working_compiler_there_is_no_native_library(monkeypatch, tmp_path):

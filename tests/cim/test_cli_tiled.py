@@ -27,6 +27,12 @@ def test_tiled_training_keeps_each_layers_adc_range_in_the_checkpoint(tiled_run)
     assert all(state[k] < state[k.replace(".lo", ".hi")] for k in lows)
 
 
+def test_a_tiled_run_says_its_adc_bits_and_mapping(tiled_run):
+    summary = read_summary(tiled_run)
+    assert (summary["cim_tiled"], summary["partial_sums"], summary["mapping"],
+            summary["adc_bits"]) == (True, "adc", "auto", 3)
+
+
 def _eval(run, out, *args, stdout: list | None = None):
     res = run_entry("eval.py", f"ckpt_path={run}", f"hydra.run.dir={out}", *args)
     assert res.returncode == 0, res.stderr[-3000:]
@@ -55,6 +61,7 @@ def test_variation_is_sampled_per_chip_and_reproducible(tiled_run, tmp_path):
 def test_eval_rereads_a_tiled_run_at_another_adc_resolution(tiled_run, tmp_path):
     result = _eval(tiled_run, tmp_path / "e", "adc_bits=2")
     assert result["cim_tiled"] and result["adc_bits"] == 2 and 0.0 <= result["acc"] <= 1.0
+    assert result["partial_sums"] == "adc"
 
 
 @pytest.mark.parametrize("entry,args,key", [

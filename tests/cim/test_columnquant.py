@@ -104,15 +104,16 @@ def test_tiled_columnquant_has_per_column_steps_and_adc_ranges():
     # channel_grouped, S = 32, K² = 9: 3 channels per array -> ceil(8/3) = 3 arrays
     assert isinstance(layer.cim.adc, ColumnADC) and layer.cim.arrays == 3
     assert layer.weight_quantizer.step.shape == (4, 3)
-    assert layer.cim.adc.lo.shape == (1, 3, 4, 1)
+    assert layer.cim.adc.lo.shape == (1, 3, 4 * 4, 1)     # 4 one-bit slices per weight
     seen = []
     layer.cim.adc.register_forward_hook(lambda m, i, o: seen.append(o))
+    layer.cim.native = False     # the op-by-op read hands the ADC every partial sum
     layer.train()
     layer(torch.rand(2, 8, 6, 6)).sum().backward()
     assert layer.weight_quantizer.step.grad.shape == (4, 3)
-    psums = seen[-1]   # (M, g, A, O/g, L)
+    psums = seen[-1]   # (M, g, A, O/g·J, L)
     for a in range(3):
-        for o in range(4):
+        for o in range(16):
             assert psums[:, 0, a, o].unique().numel() <= 8
     assert len({float(v) for v in layer.cim.adc.hi.flatten()}) > 1  # ranges differ per column
 

@@ -6,7 +6,9 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
+from ..cim.counts import chip_counts
 from ..utils.builders import estimate_hardware
+from ..utils.progress import step_line
 from ..utils.summary import RunSummary
 
 HEADLINE = ("latency_ns", "energy_pj", "energy_dynamic_pj", "energy_leakage_pj", "area_um2",
@@ -31,11 +33,33 @@ class HardwareEstimateCallback(pl.Callback):
         self.own: dict[str, Any] | None = None
         self.targets: dict[str, dict[str, Any]] = {}
         self._logged = False
+        self._warned = False
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.own, self.targets = estimate_hardware(self.cfg, pl_module.net, self.input_shape)
         if self.summary is not None:
             self.summary.update(hw=self.own, hw_targets=self.targets)
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._record_chip_counts(pl_module)
+
+    def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._record_chip_counts(pl_module)
+
+    def _record_chip_counts(self, pl_module: pl.LightningModule) -> None:
+        """The tiled forward's own counts beside the estimate's (summary.json ``chip_counts``),
+        from the last evaluation forward; a line names any layer where they differ."""
+        if self.summary is None or self.own is None:
+            return
+        counts = chip_counts(pl_module.net, self.own)
+        if not counts:
+            return
+        self.summary.update(chip_counts=counts)
+        differ = [name for name, entry in counts.items() if not entry["agree"]]
+        if differ and not self._warned:
+            self._warned = True
+            step_line(f"chip counts: the tiled forward and the estimate differ on {len(differ)} "
+                      f"layer(s), first {differ[0]} (summary.json chip_counts)")
 
     def metrics(self) -> dict[str, float]:
         out = flat_hw_metrics(self.own, "hw") if self.own else {}

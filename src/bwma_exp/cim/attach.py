@@ -8,6 +8,8 @@ inputs are not on an activation grid the crossbar could read bit by bit.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -39,20 +41,30 @@ def attach_crossbars(model: nn.Module, cim: CIMConfig, hw: HardwareConfig,
         else:
             kernel, rows = (1, 1), layer.in_features
         mapping = mappings.get(name, "im2col")
-        adc = _method_adc(layer, cim, rows, kernel, hw.crossbar_size, mapping)
+        slices = math.ceil(layer.w_bits / hw.cell_bits)
+        adc = _method_adc(layer, cim, rows, kernel, hw.crossbar_size, mapping, slices)
+        settings = cim.adc_settings(layer.adc_bits)
+        reference = None
         if not cim.adc:
             adc = None
-        elif adc is None:
-            s = cim.adc_settings(layer.adc_bits)
-            adc = ADC(s.bits, s.range_mode, s.sigmas, s.momentum)
+        else:
+            adc = adc or ADC(settings.bits, settings.range_mode, settings.sigmas,
+                             settings.momentum)
+            # the reference column's ADC: the same design, its own range (its partial sums
+            # are the inputs' popcounts, larger than any weight column's)
+            reference = ADC(settings.bits, "sigma" if settings.range_mode == "learnable"
+                            else settings.range_mode, settings.sigmas, settings.momentum)
         layer.cim = Crossbar(rows, hw.crossbar_size, mapping, kernel, adc, cim.bit_serial,
-                             cim.adc_grad)
+                             cim.adc_grad, cell_bits=hw.cell_bits, reference_adc=reference,
+                             reference_column=hw.reference_column)
+        layer.cim.train_variation_sigma = cim.train_variation_sigma
+        layer.cim.train_variation_kind = cim.variation_kind
         count += 1
     return count
 
 
 def _method_adc(layer: nn.Module, cim: CIMConfig, rows: int, kernel: tuple[int, int],
-                subarray: int, mapping: str) -> nn.Module | None:
+                subarray: int, mapping: str, slices: int) -> nn.Module | None:
     """Every weight quantizer is told the partition (``set_arrays``: columnquant's and cimq's
     scales follow it) and may bring its own ADC (``cim_adc``); None: the default ADC."""
     quantizer = layer.weight_quantizer
@@ -61,7 +73,7 @@ def _method_adc(layer: nn.Module, cim: CIMConfig, rows: int, kernel: tuple[int, 
     quantizer.set_arrays(arrays, groups)
     out = layer.weight.shape[0]
     return quantizer.cim_adc(cim.adc_settings(layer.adc_bits),
-                             (groups, len(arrays), out // groups))
+                             (groups, len(arrays), out // groups * slices))
 
 
 def sample_variation(model: nn.Module, sigma: float, kind: str, seed: int) -> None:
@@ -69,5 +81,5 @@ def sample_variation(model: nn.Module, sigma: float, kind: str, seed: int) -> No
     generator = torch.Generator().manual_seed(int(seed))
     for _, layer in crossbar_layers(model):
         if isinstance(layer.cim, Crossbar):
-            layer.cim.variation.sample(layer.weight.shape, sigma, kind, generator,
+            layer.cim.variation.sample(layer.cim.cell_shape(layer), sigma, kind, generator,
                                        layer.weight.device)

@@ -1,7 +1,8 @@
-"""The tiled read of a layer whose cells are exactly ±1 (binary weights, no variation), by the
-AND + popcount kernel of ``native/binary_read.c``: the values of ``streamed.read`` without ever
-storing the A·P partial sums per output. Forward only: it serves evaluation and the
-straight-through training read (``Crossbar`` with ``cim.adc_grad=ste``).
+"""The tiled read of a layer whose cells hold exact integer levels (no variation), by the
+AND + popcount kernel of ``native/binary_read.c``: the values of the op-by-op read
+(``partial_sums``) without ever storing the A·P·J partial sums per output. Forward only: it
+serves evaluation and the straight-through training read (``Crossbar`` with
+``cim.adc_grad=ste``). With 1-bit cells every method's cells are off/on, so it serves them all.
 
 A subarray's rows are (channel, kernel offset) pairs (``hardware.mapping.row_arrays``); the
 kernel reads them as terms, one per (subarray, kernel offset, word of 32 or 64 channels), each
@@ -17,9 +18,9 @@ import torch.nn.functional as F
 
 from ..hardware.mapping import row_arrays
 from . import native
-from .streamed import out_size
 
 MAX_PLANES = 8   # codes travel as uint8
+MAX_CELL_BITS = 4
 _DTYPE = {32: torch.int32, 64: torch.int64}
 
 
@@ -65,19 +66,24 @@ class Terms:
         dj = (self.offset % kw * dilation[1]).to(torch.int32)
         return di, dj
 
-    def pack_weight(self, s: torch.Tensor, groups: int) -> torch.Tensor:
-        """(G, T, O/G) words: the +1 cells of every output column under each term, as bits."""
-        o, c_group = s.shape[0], s.shape[1]
-        positive = (s > 0).reshape(groups, o // groups, c_group, -1)        # (G, Og, Cg, K²)
+    def pack_weight(self, levels: torch.Tensor, groups: int, cell_bits: int) -> torch.Tensor:
+        """(G, T, Oc, K) words: for every column under each term and cell bit k, the cells whose
+        level has bit k set; ``levels`` (G·Oc, C_group·K²) integer cell levels."""
+        o, c_group = levels.shape[0], levels.shape[1] // (self.kernel[0] * self.kernel[1])
+        code = levels.round().to(torch.int64).reshape(groups, o // groups, c_group, -1)
         bits = self.word_bits
-        positive = F.pad(positive, (0, 0, 0, self.words * bits - c_group))
-        positive = positive.reshape(groups, o // groups, self.words, bits, -1).transpose(3, 4)
-        shifts = torch.arange(bits, dtype=torch.int64, device=s.device)
-        packed = (positive.long() << shifts).sum(-1)   # distinct bits: the sum is their OR
-        cells = packed[:, :, self.word.long(), self.offset] & self.mask     # (G, Og, T)
-        if bits == 32:   # as int32 values: the same 32 bits
-            cells = torch.where(cells >= 1 << 31, cells - (1 << 32), cells).to(torch.int32)
-        return cells.transpose(1, 2).contiguous()
+        code = F.pad(code, (0, 0, 0, self.words * bits - c_group))
+        code = code.reshape(groups, o // groups, self.words, bits, -1).transpose(3, 4)
+        shifts = torch.arange(bits, dtype=torch.int64, device=levels.device)
+        planes = []
+        for k in range(cell_bits):
+            on = (code >> k) & 1                            # (G, Oc, Wd, K², bits)
+            packed = (on << shifts).sum(-1)   # distinct bits: the sum is their OR
+            cells = packed[:, :, self.word.long(), self.offset] & self.mask     # (G, Oc, T)
+            if bits == 32:   # as int32 values: the same 32 bits
+                cells = torch.where(cells >= 1 << 31, cells - (1 << 32), cells).to(torch.int32)
+            planes.append(cells)
+        return torch.stack(planes, -1).transpose(1, 2).contiguous()
 
 
 def _signed(bits: int, width: int) -> int:
@@ -85,11 +91,14 @@ def _signed(bits: int, width: int) -> int:
     return bits - (1 << width) if bits >= 1 << (width - 1) else bits
 
 
-def available(x: torch.Tensor, s: torch.Tensor, bits: int) -> bool:
-    """The kernel applies: CPU float32, at most 8 input planes, every cell exactly ±1."""
-    return (x.device.type == "cpu" and x.dtype == torch.float32 and bits <= MAX_PLANES
-            and native.library(32) is not None and native.library(64) is not None
-            and bool((s.abs() == 1).all()))
+def available(x: torch.Tensor, levels: torch.Tensor, bits: int, cell_bits: int) -> bool:
+    """The kernel applies: CPU float32, at most 8 input planes and 4-bit cells, every cell an
+    exact integer level."""
+    if not (x.device.type == "cpu" and x.dtype == torch.float32 and bits <= MAX_PLANES
+            and cell_bits <= MAX_CELL_BITS and native.library(32) is not None
+            and native.library(64) is not None):
+        return False
+    return bool((levels == levels.round()).all())
 
 
 _BUFFERS: dict[tuple, torch.Tensor] = {}
@@ -105,41 +114,53 @@ def _buffer(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
     return _BUFFERS[key]
 
 
+def out_size(size: tuple[int, int], kernel_size, stride, padding, dilation) -> tuple[int, int]:
+    """A convolution's output height and width (PyTorch's formula)."""
+    return tuple((size[d] + 2 * padding[d] - dilation[d] * (kernel_size[d] - 1) - 1) // stride[d] + 1
+                 for d in range(2))
+
+
 @torch.no_grad()
-def read(codes: torch.Tensor, s: torch.Tensor, terms: Terms, conv: dict | None, groups: int,
-         bits: int, bit_serial: bool, delta: torch.Tensor,
-         grid: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
-    """(N, O, L): Σ over subarrays and planes of the ADC-read partial sums times each plane's
-    place value δ·2^p, as ``streamed.read``. ``codes``: integer activation codes (N, C, H, W)
-    or (N, C); ``s``: ±1 cells; ``grid``: the ADC's (lo, hi, step), None for no ADC."""
+def read(codes: torch.Tensor, levels: torch.Tensor, terms: Terms, conv: dict | None,
+         groups: int, bits: int, bit_serial: bool, place: torch.Tensor, colscale: torch.Tensor,
+         slices: int, cell_bits: int, grid: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None
+         ) -> tuple[torch.Tensor, int]:
+    """((N, O, L) Σ over subarrays, columns and planes of the ADC-read partial sums times each
+    column's weight ``colscale`` (g, A, Oc) and each plane's ``place`` value, ADC conversions
+    made per image). ``codes``: integer activation codes (N, C, H, W) or (N, C); ``levels``:
+    (G·Oc, R) integer cell levels; ``grid``: the ADC's (lo, hi, step), each one value or one
+    per column (g, A, Oc, ...), None for no ADC."""
     lib = native.library(terms.word_bits)
     if conv is None:
-        codes, s = codes[:, :, None, None], s[:, :, None, None]
+        codes = codes[:, :, None, None]
         conv = dict(kernel_size=(1, 1), dilation=(1, 1), padding=(0, 0), stride=(1, 1))
     n, c, h, w = codes.shape
     (ph, pw), (sh, sw) = conv["padding"], conv["stride"]
     ho, wo = out_size((h, w), **conv)
-    planes, g, o = bits, groups, s.shape[0]
+    planes, g = bits, groups
+    oc = levels.shape[0] // g
     code8 = codes.round().clamp_(0, 2 ** bits - 1).to(torch.uint8)
     code8 = code8.permute(0, 2, 3, 1).contiguous()          # channels last: one pixel's codes
     hp, wp = h + 2 * ph, w + 2 * pw
     packed = _buffer((planes, n, hp, wp, g, terms.words), _DTYPE[terms.word_bits])  # all written
     lib.pack_planes(code8.data_ptr(), n, c, h, w, planes, g, terms.words, ph, pw, 0, n,
                     packed.data_ptr())
-    cells = terms.pack_weight(s, g)
+    cells = terms.pack_weight(levels, g, cell_bits)
     di, dj = terms.kernel_shift(conv["dilation"])
-    if grid is None:
-        lo, hi, step = 0.0, 0.0, 1.0
-    else:
-        lo, hi, step = (float(v) for v in grid)
-    place = 2.0 ** torch.arange(planes, dtype=torch.float32)
-    scale = (float(delta) * place if bit_serial else torch.tensor([float(delta)])).contiguous()
-    out = torch.empty(n, o, ho, wo)
+    shape = (g, terms.arrays, oc)
+    ranges = None if grid is None else [v.detach().float().reshape(
+        v.shape[:3] if v.dim() > 2 else ()).expand(shape).contiguous() for v in grid]
+    colscale = colscale.detach().float().expand(shape).contiguous()
+    scale = (place if bit_serial else place[:1]).detach().float().contiguous()
+    out = torch.empty(n, g * oc // slices, ho, wo)
+    reads = torch.zeros(n, dtype=torch.int64)
+    pointers = [0, 0, 0] if ranges is None else [r.data_ptr() for r in ranges]
     failed = lib.read_arrays(
         packed.data_ptr(), planes, n, hp, wp, g, terms.words, terms.arrays,
         *(t.data_ptr() for t in (terms.start, di, dj, terms.word, terms.mask, cells)),
-        cells.shape[1], o // g, ho, wo, sh, sw, int(bit_serial), int(grid is not None),
-        lo, hi, step, scale.data_ptr(), 0, n, out.data_ptr())
+        cells.shape[1], oc, slices, cell_bits, ho, wo, sh, sw, int(bit_serial),
+        *pointers, colscale.data_ptr(), scale.data_ptr(), 0, n, out.data_ptr(),
+        reads.data_ptr())
     if failed:
-        raise MemoryError("binary crossbar read: out of memory")
-    return out.reshape(n, o, ho * wo)
+        raise MemoryError("crossbar popcount read: out of memory")
+    return out.reshape(n, -1, ho * wo), int(reads[0]) if n else 0

@@ -1,11 +1,19 @@
-"""The ``cim`` group (configs/cim/default.yaml): its schema, checked by ``utils.schema``."""
+"""The ``cim`` group (configs/cim/default.yaml): its schema, checked by ``utils.schema``, and
+``run_crossbar``, the one place where ``cim.tiled: auto`` and ``hardware.mapping: auto`` are
+resolved for the run's quantization method (train, eval, estimate, calibrate and the summary
+all read it, so the tiled forward and the hardware estimate describe the same chip)."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+from omegaconf import OmegaConf
+
 from ..quant.common.adc import ADCSettings, RangeMode
+from ..quant.spec import CROSSBARS, METHODS
+from ..utils.errors import ConfigError
 from ..utils.schema import Range, check, check_value
 from ..utils.validation import AdcBits
 from .variation import VariationKind
@@ -13,8 +21,10 @@ from .variation import VariationKind
 
 @dataclass(frozen=True)
 class CIMConfig:
-    tiled: bool = False
-    """Compute every quantized layer subarray by subarray, as the chip does."""
+    tiled: bool | Literal["auto"] = "auto"
+    """Compute every quantized layer subarray by subarray, as the chip does; auto: as the
+    method declares (``register_method(tiled=...)``: columnquant and cimq tiled, the others
+    not). ``run_crossbar`` resolves it."""
     adc: bool = True
     """False: ideal partial sums (infinite ADC resolution)."""
     adc_bits: AdcBits = 4
@@ -33,6 +43,9 @@ class CIMConfig:
     clipped partial sum."""
     variation_sigma: Annotated[float, Range(0)] = 0.0
     """Device conductance variation (eval.py); 0: none."""
+    train_variation_sigma: Annotated[float, Range(0)] = 0.0
+    """Conductance variation drawn afresh in every training forward (noise-aware training,
+    the ``variation_kind`` model); 0: none."""
     variation_kind: VariationKind = "lognormal"
     variation_samples: Annotated[int, Range(1)] = 1
     """Chips sampled by eval.py; accuracy reported as mean ± std."""
@@ -49,3 +62,68 @@ class CIMConfig:
         values = {k: v for k, v in dict(cim or {}).items() if k != "adc_bits"}
         check_value("adc_bits", AdcBits, adc_bits)
         return check(cls, {**values, "adc_bits": adc_bits}, "cim")
+
+
+@dataclass(frozen=True)
+class RunCrossbar:
+    """The crossbar one run computes on and is costed on: ``cim.tiled`` and
+    ``hardware.mapping`` with ``auto`` resolved for the run's method."""
+
+    method: str
+    cim: CIMConfig
+    """The run's cim group; ``tiled`` is a bool here."""
+    mapping: str
+    """The ``hardware.mapping`` of both the tiled forward and the estimate: auto (NeuroSim's
+    K×K rule per layer), novel, im2col or channel_grouped."""
+    hardware: dict[str, Any]
+    """The run's hardware group with ``mapping`` resolved (for ``HardwareConfig.from_dicts``)."""
+
+    @property
+    def tiled(self) -> bool:
+        return bool(self.cim.tiled)
+
+    @property
+    def partial_sums(self) -> str:
+        """adc: each subarray's partial sum read by an ADC; ideal: infinite resolution
+        (untiled layers, or ``cim.adc=false``)."""
+        return "adc" if self.tiled and self.cim.adc else "ideal"
+
+    def summary(self) -> dict[str, Any]:
+        """The fields summary.json and eval.json carry about the run's partial sums."""
+        return {"cim_tiled": self.tiled, "partial_sums": self.partial_sums,
+                "mapping": self.mapping}
+
+
+def _plain(node: Any) -> dict[str, Any]:
+    if node is None:
+        return {}
+    if OmegaConf.is_config(node):
+        return OmegaConf.to_container(node, resolve=True)
+    return dict(node)
+
+
+def run_crossbar(cfg: Any, adc_bits: Any = None) -> RunCrossbar:
+    """``cim.tiled`` and ``hardware.mapping`` of a composed run config (train, estimate, or a
+    trained run's .hydra/config.yaml), ``auto`` replaced by what ``cfg.quant.method``
+    declared at registration. A mapping the method's quantizers are not defined on is one
+    ConfigError naming ``hardware.mapping``. ``adc_bits``: the run's top-level one unless
+    given."""
+    method = str(cfg.get("quant", {}).get("method", "fp"))
+    if method not in METHODS:
+        raise ConfigError("quant", method, ", ".join(sorted(METHODS)))
+    own = CROSSBARS[method]
+    bits = adc_bits if adc_bits is not None else cfg.get("adc_bits", 4)
+    cim = CIMConfig.from_dict(_plain(cfg.get("cim")), bits)
+    if cim.tiled == "auto":
+        cim = dataclasses.replace(cim, tiled=own.tiled)
+    hardware = _plain(cfg.get("hardware"))
+    mapping = hardware.get("mapping", "auto")
+    if own.mapping is not None:
+        if mapping not in ("auto", own.mapping):
+            raise ConfigError("hardware.mapping", mapping, f"auto or {own.mapping} for "
+                              f"quant={method}",
+                              hint=f"quant={method}'s weight steps and partial-sum ranges are "
+                                   f"defined per array of the {own.mapping} partition; auto "
+                                   f"picks it.")
+        mapping = own.mapping
+    return RunCrossbar(method, cim, str(mapping), {**hardware, "mapping": mapping})

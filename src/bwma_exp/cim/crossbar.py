@@ -1,121 +1,189 @@
 """``Crossbar``: a quantized layer's forward pass computed the way the CIM chip computes it.
 
 The layer's unrolled weight matrix (rows = C_in/g·K², see ``hardware.mapping``) is split
-across subarrays exactly as the hardware model maps it; each subarray's column outputs
-(partial sums) go through the ADC, and the digital periphery adds them up, scales them and
-adds the offsets (``grid.split_weight``, the activation quantizer's ``cim_grid``). With ``bit_serial`` each
-input bit plane is read separately (the crossbar's 1-bit wordline drive), and the planes'
-ADC outputs are shifted and added; otherwise the multi-bit partial sum is read at once.
+across subarrays exactly as the hardware model maps it, and its weights sit in the cells as
+``cells`` documents (offset coding, ``hardware.cell_bits`` bit slices, a reference column).
+Each subarray column's partial sum goes through the ADC, and the digital periphery weights it
+by its array's scale and slice place value, adds the columns, subarrays and input bit planes
+up and adds the offsets. With ``bit_serial`` each input bit plane is read separately (the
+crossbar's 1-bit wordline drive); otherwise the multi-bit partial sum is read at once.
 
-All subarrays, bit planes and images run in one batched kernel, never a Python loop over
-crossbars or planes: ``streamed`` (inputs on an activation grid, calibrated or no ADC) runs
-the partial sums, ADC and sums in cache-sized chunks of images with a written-out backward;
-``partial_sums`` (the op-by-op path, for learnable ADC ranges and the methods' own ADCs)
-stacks the input planes along the batch and lets autograd differentiate.
-
-Cells that are exactly ±1 (binary weights, no variation) are read without autograd by the
-AND + popcount kernel of ``binary`` (the same values as ``streamed``, several times faster).
+Two reads give the same values (tests compare them):
+- the popcount kernel of ``binary`` (CPU, cells at exact integer levels, no gradient needed:
+  evaluation and the straight-through training read), which never stores partial sums;
+- the op-by-op read of ``partial_sums`` (every subarray's partial sums in one batched kernel,
+  then the ADC and sums by autograd), for everything else.
 
 Gradients (``adc_grad``): ``ste`` (default) differentiates the tiled layer as the ideal one,
 straight through the ADC, also where it clips; the forward then runs without autograd.
-``clipped`` passes no gradient through a clipped partial sum: the weight gradient flows
-through s exactly and the input gradient of plane b is routed as ∂q_b/∂x = 1/(P·2^b·δ), which
-gives the ideal layer's input gradient when no ADC clips and weights each plane's ADC mask
-equally otherwise. Learnable ADC ranges and the methods' own ADCs are always ``clipped``:
-their ranges learn from the clip.
+``clipped`` passes no gradient through a clipped partial sum: autograd through the op-by-op
+read, the input planes' and cell slices' straight-through shares summing to the ideal
+gradient where nothing clips. Learnable ADC ranges and the methods' own uncalibrated ADCs are
+always read op by op: their ranges learn from the clip.
+
+Every forward records what it read (``counts``: subarrays used, ADC conversions per image,
+cells holding weights), which the run's summary sets beside the estimator's figures.
 """
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..hardware.mapping import row_arrays
+from ..quant.common.adc import STAT_SAMPLES
 from ..quant.contract import PartialSumQuantizer
-from . import binary, partial_sums, streamed
-from .grid import split_weight
-from .variation import ConductanceVariation
+from . import binary, cells as cell_layout, partial_sums
+from .variation import ConductanceVariation, perturb
 
 
 class Crossbar(nn.Module):
     def __init__(self, rows: int, subarray: int, mapping: str, kernel: tuple[int, int],
-                 adc: PartialSumQuantizer | None, bit_serial: bool, adc_grad: str = "ste") -> None:
+                 adc: PartialSumQuantizer | None, bit_serial: bool, adc_grad: str = "ste", *,
+                 cell_bits: int = 1, reference_adc: PartialSumQuantizer | None = None,
+                 reference_column: bool = False) -> None:
         super().__init__()
+        area = kernel[0] * kernel[1]
+        blocks = row_arrays(rows // area, kernel[0], kernel[1], subarray, mapping)
         # The partition itself, as the estimator counts it (the kernels below follow it).
-        self.arrays = len(row_arrays(rows // (kernel[0] * kernel[1]), kernel[0], kernel[1],
-                                     subarray, mapping))
-        self.rows, self.subarray, self.mapping = rows, subarray, mapping
+        self.arrays = len(blocks)
+        self.register_buffer("first_rows", torch.tensor([b[0] for b in blocks]),
+                             persistent=False)
+        self.rows, self.subarray, self.mapping, self.kernel = rows, subarray, mapping, kernel
         self.adc = adc
+        self.reference_column = reference_column
+        self.reference_adc = reference_adc if reference_column else None
         self.bit_serial = bit_serial
         self.adc_grad = adc_grad
+        self.cell_bits = int(cell_bits)
         self.variation = ConductanceVariation()
-        self.kernel = kernel
-        self.streamed = True    # False: always the op-by-op path (tests compare the two)
-        self._layout: streamed.Layout | None = None
+        self.train_variation_sigma = 0.0      # cim.train_variation_sigma: noise-aware training
+        self.train_variation_kind = "lognormal"
+        self.native = True    # False: always the op-by-op read (tests compare the two)
+        self.counts: dict[str, int] = {}
         self._terms: binary.Terms | None = None
+
+    def slices(self, w_bits: int) -> int:
+        return cell_layout.slices_of(w_bits, self.cell_bits)
+
+    def cell_shape(self, layer: nn.Module) -> tuple[int, int]:
+        """(columns O·J, rows R): one cell per weight bit slice (what variation perturbs)."""
+        return layer.weight.shape[0] * self.slices(layer.w_bits), self.rows
 
     def forward(self, layer: nn.Module, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         grid = layer.act_quantizer.cim_grid(x)    # detached
-        if self.adc_grad == "ste" and torch.is_grad_enabled() and grid is not None \
-                and self._streams():
+        if self.adc_grad == "ste" and torch.is_grad_enabled() and self._uniform():
             with torch.no_grad():
                 value = self._tiled(layer, x.detach(), w.detach(), grid)
-            return _IdealGradient.apply(x, w, layer.bias, value, self._layout.conv)
+            out = _IdealGradient.apply(x, w, layer.bias, value, _conv_args(layer))
+            if self.training and not self._calibrated():
+                out = out + self._range_gradient(layer, x.detach(), w.detach(), grid)
+            return out
         return self._tiled(layer, x, w, grid)
 
-    def _tiled(self, layer: nn.Module, x: torch.Tensor, w: torch.Tensor, grid) -> torch.Tensor:
-        conv = w.dim() == 4
-        groups = layer.groups if conv else 1
-        c, r, s = split_weight(w, layer.w_bits)
+    def _calibrated(self) -> bool:
+        return all(adc is None or adc.calibrated for adc in (self.adc, self.reference_adc))
+
+    def _uniform(self) -> bool:
+        return all(adc is None or adc.uniform for adc in (self.adc, self.reference_adc))
+
+    def _range_gradient(self, layer, x, w, grid) -> torch.Tensor:
+        """Zero in value; its gradient is the learnable ADC range's, from the op-by-op read of
+        the batch's first images (as few as give STAT_SAMPLES partial sums), scaled to the
+        whole batch: an unbiased estimate at a fraction of the read's cost."""
+        q = x if grid is None else (x - grid[0]) / grid[1]
+        k = self._stat_images(q, self.cell_shape(layer), layer.groups if w.dim() == 4 else 1,
+                              grid[2] if grid is not None else 1)
+        sub = self._tiled(layer, x[:k], w, grid, range_only=True)
+        sub = (sub - sub.detach()) * (x.shape[0] / k)
+        return torch.cat([sub, sub.new_zeros((x.shape[0] - k,) + sub.shape[1:])])
+
+    def _tiled(self, layer: nn.Module, x: torch.Tensor, w: torch.Tensor, grid,
+               range_only: bool = False) -> torch.Tensor:
+        groups = layer.groups if w.dim() == 4 else 1
+        levels = layer.weight_quantizer.cim_cells(w, layer.w_bits)
+        if levels is None:
+            raise TypeError(f"{type(layer.weight_quantizer).__name__} states no weight levels "
+                            "(cim_cells): its weights cannot be stored in crossbar cells")
+        cells = cell_layout.build(w, levels, self.cell_bits, self.first_rows, groups)
+        values = self.variation(cells.values)
+        if self.training and self.train_variation_sigma > 0:
+            values = perturb(values, self.train_variation_sigma, self.train_variation_kind)
         n = x.shape[0]
-        if grid is not None and self._streams():
-            a_min, delta, bits = grid
-            if self._layout is None:
-                self._layout = streamed.Layout.build(layer, self.rows, self.kernel,
-                                                     self.subarray, self.mapping)
-            self._layout = self._layout.to(x.device)   # moved once, not on every call
-            out = self._read((x - a_min) / delta, self.variation(s), bits, delta)
-            offset = a_min
+        if grid is None:   # a real input drives the wordlines as one analog plane
+            q, place, a_min, bits = x, x.new_ones(1), None, None
         else:
-            planes, scale, offset = _input_planes(x, grid, self.bit_serial)
-            psum = self._partial_sums(layer, planes, self.variation(s), groups)  # (P·N, g, A, O/g, L)
-            if self.adc is not None:
-                psum = self.adc(psum)
-            psum = psum.sum(dim=2).unflatten(0, (-1, n))              # (P, N, g, O/g, L)
-            psum = (psum * scale.reshape(-1, 1, 1, 1, 1)).sum(dim=0)   # shift-and-add
-            out = psum.reshape(n, w.shape[0], -1)
-        out = r.reshape(1, -1, 1) * out
-        if offset is not None:  # a_min·Σ_rows s over the rows that hold a real input
-            out = out + r.reshape(1, -1, 1) * offset * _window_sum(layer, torch.ones_like(x[:1]), s)
-        out = out + c.reshape(1, -1, 1) * _input_window_sum(layer, x)
+            a_min, delta, bits = grid
+            q = (x - a_min) / delta                       # integer codes; differentiable in x
+            place = delta * 2.0 ** torch.arange(bits if self.bit_serial else 1,
+                                                device=x.device, dtype=x.dtype)
+        needs_grad = range_only or (torch.is_grad_enabled()
+                                    and (q.requires_grad or values.requires_grad))
+        if (self.native and not needs_grad and bits is not None and self._uniform()
+                and binary.available(q, values, bits, self.cell_bits)):
+            out, reads = self._popcount(layer, q, values, cells, bits, place, groups)
+            planes = None
+        else:
+            planes, plane_place = _input_planes(q, bits, place, self.bit_serial)
+            out, reads = self._op_read(layer, planes, plane_place, values, cells, groups, n)
+        if range_only:   # the terms that depend on the ADC range
+            return out
+        out = out + self._offset(layer, q, bits, place, planes, cells, groups, n)
+        if a_min is not None:   # a_min·Σ_rows w over the rows that hold a real input
+            out = out + a_min * _window_sum(layer, torch.ones_like(x[:1]), w)
         if layer.bias is not None:
             out = out + layer.bias.reshape(1, -1, 1)
-        if not conv:
+        self._count(values, reads, out.shape[-1], place.numel(), groups)
+        if w.dim() == 2:
             return out.reshape(n, -1)
-        h, wd = _out_size(layer, x)
-        return out.reshape(n, -1, h, wd)
+        return out.reshape(n, -1, *_out_size(layer, x))
 
-    def _read(self, q: torch.Tensor, s: torch.Tensor, bits: int, delta: torch.Tensor
-              ) -> torch.Tensor:
-        """(N, O, L) read of the integer codes q: the popcount kernel where it applies (no
-        autograd needed, ±1 cells), else the streamed read."""
-        needs_grad = torch.is_grad_enabled() and (q.requires_grad or s.requires_grad)
-        if needs_grad or not binary.available(q, s, bits):
-            return streamed.read(q, s, self._layout, bits, self.bit_serial, delta, self.adc)
+    # -- the two reads of the weight columns -------------------------------------------------
+
+    def _popcount(self, layer, q, values, cells, bits, place, groups):
         if self._terms is None:
             self._terms = binary.Terms.build(self.rows // (self.kernel[0] * self.kernel[1]),
                                              self.kernel, self.subarray, self.mapping)
-        grid = None if self.adc is None else streamed.adc_grid(
-            self.adc, q, s, self._layout, bits, self.bit_serial)
-        return binary.read(q, s, self._terms, self._layout.conv, self._layout.groups, bits,
-                           self.bit_serial, delta, grid)
+        adc_grid = None
+        if self.adc is not None:
+            if not self.adc.training and bool(self.adc.initialized):
+                adc_grid = self.adc.grid(q.new_empty(0))
+            else:   # this batch's statistics, from its first images' partial sums
+                first = self._stat_images(q, values.shape, groups, bits)
+                planes, _ = _input_planes(q[:first], bits, place, self.bit_serial)
+                adc_grid = self.adc.grid(self._partial_sums(layer, planes, values, groups))
+        return binary.read(q, values, self._terms, _conv_args(layer), groups, bits,
+                           self.bit_serial, place, cells.colscale, cells.slices, self.cell_bits,
+                           adc_grid)
 
-    def _streams(self) -> bool:
-        return self.streamed and (self.adc is None or (
-            self.adc.calibrated))
+    def _op_read(self, layer, planes, place, values, cells, groups, n):
+        psum = self._partial_sums(layer, planes, values, groups)     # (P·N, g, A, Oc/g, L)
+        reads = psum[0].numel() * (psum.shape[0] // n)
+        if self.adc is not None:
+            psum = self.adc(psum)
+        out = (psum * cells.colscale.unsqueeze(-1)).sum(2)            # (P·N, g, Oc/g, L)
+        out = out.unflatten(2, (-1, cells.slices)).sum(3)             # slices shift-added
+        return _shift_add(out, place, n), reads
 
-    def _partial_sums(self, layer: nn.Module, planes: torch.Tensor, s: torch.Tensor,
-                      groups: int) -> torch.Tensor:
+    def _offset(self, layer, q, bits, place, planes, cells, groups, n):
+        """offset·Σ_rows x of every array: read by the reference column (with its ADC), or
+        exact in digital when the chip has none."""
+        if not self.reference_column:
+            return _window_sum(layer, q, cells.offset_rows.reshape(-1, *layer.weight.shape[1:])
+                               ) * place[0]
+        if planes is None:   # the popcount read packed its own planes
+            planes, place = _input_planes(q, bits, place, self.bit_serial)
+        ones = q.new_ones(groups, *layer.weight.shape[1:])
+        psum = self._partial_sums(layer, planes, ones, groups)      # (P·N, g, A, 1, L)
+        if self.reference_adc is not None:
+            psum = self.reference_adc(psum)
+        out = torch.einsum("mgal,gao->mgol", psum[:, :, :, 0], cells.refcoef)
+        return _shift_add(out, place, n)
+
+    def _partial_sums(self, layer, planes, values, groups):
+        s = values.reshape(values.shape[0], *layer.weight.shape[1:])
         if s.dim() == 2:  # linear: one column vector per image; K = 1 makes every mapping im2col
             return partial_sums.im2col(planes.unsqueeze(-1), s, 1, self.subarray)
         if self.mapping == "novel":
@@ -124,26 +192,50 @@ class Crossbar(nn.Module):
             return partial_sums.channel_grouped(planes, s, layer, self.subarray)
         return partial_sums.im2col(_unfold(planes, layer), s, groups, self.subarray)
 
+    def _stat_images(self, q, cell_shape, groups, bits) -> int:
+        """The fewest first images whose partial sums give ``STAT_SAMPLES`` values."""
+        positions = math.prod(q.shape[2:]) if q.dim() == 4 else 1
+        per_image = self.arrays * cell_shape[0] * (bits if self.bit_serial else 1) * positions
+        return min(q.shape[0], math.ceil(STAT_SAMPLES / max(1, per_image)))
+
+    def _count(self, values, reads, positions, planes, groups) -> None:
+        """What this forward read, per image. Every column block of an array has its own
+        reference column on the same rows: one read computed, one conversion per block."""
+        columns = values.shape[0] // groups
+        blocks = math.ceil(columns / self.subarray)
+        reference = groups * self.arrays * blocks * positions * planes if self.reference_column else 0
+        self.counts = {"subarrays": groups * self.arrays * blocks, "adc_reads": reads + reference,
+                       "weight_cells": values.numel(), "input_vectors": positions}
+
     def extra_repr(self) -> str:
         return (f"rows={self.rows}, subarray={self.subarray}, mapping={self.mapping}, "
-                f"arrays={self.arrays}, bit_serial={self.bit_serial}, adc_grad={self.adc_grad}")
+                f"arrays={self.arrays}, cell_bits={self.cell_bits}, "
+                f"reference_column={self.reference_column}, bit_serial={self.bit_serial}, "
+                f"adc_grad={self.adc_grad}")
 
 
-def _input_planes(x: torch.Tensor, grid, bit_serial: bool):
-    """(planes stacked along the batch, each plane's weight, digital offset a_min or None)."""
-    if grid is None:  # real input: one analog plane
-        return x, x.new_ones(1), None
-    a_min, delta, bits = grid
-    q = (x - a_min) / delta                      # integer codes; differentiable in x
-    if not bit_serial or bits == 1:
-        return q, delta.reshape(1), a_min
-    code = torch.round(q.detach()).to(torch.int32)
-    weights = 2.0 ** torch.arange(bits, device=x.device, dtype=x.dtype)
-    bit = torch.stack([(code >> b) & 1 for b in range(bits)]).to(x.dtype)
-    # straight-through: value of the bit, gradient of q/(P·2^b)
-    ste = q.unsqueeze(0) / (bits * weights.reshape(-1, *([1] * x.dim())))
-    planes = bit + (ste - ste.detach())
-    return planes.flatten(0, 1), delta * weights, a_min
+def _input_planes(q: torch.Tensor, bits: int | None, place: torch.Tensor, bit_serial: bool
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(the planes that drive the wordlines, stacked along the batch; each one's place value):
+    the integer codes' bits (LSB first, straight-through: value of the bit, gradient of
+    q/(P·2^b)), or the codes themselves (one multi-bit read, or a real input)."""
+    if bits is None:
+        return q, place
+    code = torch.round(q.detach())
+    if not bit_serial or bits == 1:     # exact integers (as the chip's DACs), q's gradient
+        return code + (q - q.detach()), place[:1]
+    code = code.to(torch.int32)
+    weights = 2.0 ** torch.arange(bits, device=q.device, dtype=q.dtype)
+    bit = torch.stack([(code >> b) & 1 for b in range(bits)]).to(q.dtype)
+    ste = q.unsqueeze(0) / (bits * weights.reshape(-1, *([1] * q.dim())))
+    return (bit + (ste - ste.detach())).flatten(0, 1), place
+
+
+def _shift_add(out: torch.Tensor, place: torch.Tensor, n: int) -> torch.Tensor:
+    """(P·N, g, O/g, L) plane reads -> (N, O, L), each plane weighted by its place value."""
+    out = out.unflatten(0, (-1, n))
+    out = (out * place.reshape(-1, 1, 1, 1, 1)).sum(0)
+    return out.reshape(n, -1, out.shape[-1])
 
 
 def _unfold(x: torch.Tensor, layer: nn.Module) -> torch.Tensor:
@@ -151,17 +243,11 @@ def _unfold(x: torch.Tensor, layer: nn.Module) -> torch.Tensor:
                     stride=layer.stride)
 
 
-def _input_window_sum(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Σ_rows x under each output's window, (N, O, L): the same for every output of a group,
-    so it is summed over the group's channels first and box-filtered once per group."""
-    if x.dim() == 2:
-        return x.sum(1, keepdim=True).expand(-1, layer.out_features).unsqueeze(-1)
-    g = layer.groups
-    n, c = x.shape[:2]
-    per_group = x.reshape(n, g, c // g, *x.shape[2:]).sum(2)
-    box = x.new_ones(g, 1, *layer.kernel_size)
-    out = F.conv2d(per_group, box, None, layer.stride, layer.padding, layer.dilation, g)
-    return out.repeat_interleave(layer.out_channels // g, dim=1).flatten(2)
+def _conv_args(layer: nn.Module) -> dict | None:
+    if not hasattr(layer, "kernel_size"):
+        return None
+    return dict(kernel_size=layer.kernel_size, dilation=layer.dilation, padding=layer.padding,
+                stride=layer.stride)
 
 
 class _IdealGradient(torch.autograd.Function):
@@ -200,5 +286,5 @@ def _window_sum(layer: nn.Module, x: torch.Tensor, w: torch.Tensor) -> torch.Ten
 
 
 def _out_size(layer: nn.Module, x: torch.Tensor) -> tuple[int, int]:
-    return streamed.out_size(x.shape[2:], layer.kernel_size, layer.stride, layer.padding,
-                             layer.dilation)
+    return binary.out_size(x.shape[2:], layer.kernel_size, layer.stride, layer.padding,
+                           layer.dilation)

@@ -1,8 +1,9 @@
 """Every subarray's partial sums of a layer in one batched kernel, for each row partition of
 ``hardware.mapping`` (no Python loop over crossbars). Each returns (M, g, A, O/g, L): M input
 images (bit planes stacked along the batch), g conv groups, A subarrays per group, O/g
-columns, L output positions. The order of the A subarrays is free: they are summed after the
-ADC. Short subarrays (the last channel block) are zero-padded, which adds nothing.
+columns, L output positions. The A subarrays come in ``hardware.mapping.row_arrays``' order,
+which the per-array column weights and ADC ranges follow. Short subarrays (the last channel
+block) are zero-padded, which adds nothing.
 
 - ``novel`` (K×K): one 1×1 grouped conv gives, for every kernel position and channel block,
   Σ_c s[o, c, i, j]·x[c] at every input pixel; position (i, j)'s partial sum at an output is
@@ -47,7 +48,9 @@ def novel(x: torch.Tensor, s: torch.Tensor, conv, subarray: int) -> torch.Tensor
     windows = tuple((i, j, slice(i * dh, i * dh + sh * (ho - 1) + 1, sh),
                      slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
                     for i in range(kh) for j in range(kw))
-    return _KernelWindows.apply(z, windows).reshape(m, g, nb * kh * kw, o // g, ho * wo)
+    out = _KernelWindows.apply(z, windows)                    # (M, g, nb, K², O/g, Ho, Wo)
+    # subarrays in row_arrays' order (kernel position, then channel block)
+    return out.transpose(2, 3).reshape(m, g, kh * kw * nb, o // g, ho * wo)
 
 
 class _KernelWindows(torch.autograd.Function):

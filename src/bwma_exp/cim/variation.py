@@ -1,4 +1,4 @@
-"""Device-to-device conductance variation of the programmed cells (evaluation only).
+"""Device-to-device conductance variation of the programmed cells.
 
 A sample draws one multiplicative or additive deviation per cell and keeps it for the whole
 evaluation (one chip), reproducibly from ``seed``:
@@ -7,8 +7,10 @@ evaluation (one chip), reproducibly from ``seed``:
   applied to the cell value s (|s| ≤ 1 is the conductance normalised to its on-state).
 - ``gaussian``: G' = G + σ·ε, σ relative to the on-state conductance (|s| = 1).
 
-σ = 0 (or no sample drawn) leaves the weights untouched. Only the crossbar part s varies;
-the digital scale and offsets stay exact.
+σ = 0 (or no sample drawn) leaves the cells untouched. Only the cell levels vary (every bit
+slice's cell on its own; an off cell stays off under the lognormal model); the digital
+scales and offsets stay exact. ``perturb`` draws fresh deviations for one training forward
+(``cim.train_variation_sigma``, noise-aware training as aihwkit's): the same model.
 """
 from __future__ import annotations
 
@@ -46,3 +48,9 @@ class ConductanceVariation(nn.Module):
         if self.kind == "lognormal":
             return s * self.noise
         return s + self.noise
+
+
+def perturb(values: torch.Tensor, sigma: float, kind: str) -> torch.Tensor:
+    """``values`` with freshly drawn deviations of the model above (one training step)."""
+    eps = torch.randn_like(values) * sigma
+    return values * eps.exp() if kind == "lognormal" else values + eps

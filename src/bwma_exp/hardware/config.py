@@ -33,7 +33,8 @@ class DeviceParams:
     write_voltage: Positive
     access_resistance_ohm: Annotated[float, Range(0)]
     """The access transistor's on-resistance (the SRAM cell's read path)."""
-    bits_per_cell: Annotated[int, Range(1)]
+    max_cell_bits: Annotated[int, Range(1, 8)]
+    """The most bits one cell of this technology holds (``hardware.cell_bits`` at most this)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class HardwareConfig:
     device: DeviceParams
     crossbar_size: CrossbarSize
     adc_bits: AdcBits
+    cell_bits: Annotated[int, Range(1, 8)] = 1
+    """NeuroSim cellBit: bits per cell; a w_bits weight takes ceil(w_bits / cell_bits) cells
+    (bit slices), each slice's column read by its own ADC and shift-added digitally."""
     technology_nm: Literal[130, 90, 65, 45, 32, 22, 14, 10, 7] = 22
     """Technology node (nm): NeuroSim V1.3's nodes; 22 nm is characterised, the others are
     scaled from it with NeuroSim's per-node parameters (hardware/technology.py)."""
@@ -62,7 +66,9 @@ class HardwareConfig:
     mapping: Literal["auto", "novel", "im2col", "channel_grouped"] = "auto"
     input_vectors: Literal["neurosim", "exact"] = "neurosim"
     reference_column: bool = True
-    """BWMA w = c + r·s: one offset column per subarray of binary layers."""
+    """Offset-coded weights (cim/cells.py: w = offset + scale·u) need Σ_rows x of every
+    subarray: one reference column of on-cells per subarray and column block, read by an ADC
+    (true), or an exact digital sum that costs no ADC read (false)."""
 
     @classmethod
     def from_dicts(cls, device: Mapping, hardware: Mapping, crossbar_size: int,
@@ -78,6 +84,10 @@ class HardwareConfig:
                                   hint=f"set the top-level {key} instead.")
         config = check(cls, {**hw, "device": dev, "crossbar_size": crossbar_size,
                              "adc_bits": adc_bits}, "hardware")
+        if config.cell_bits > dev.max_cell_bits:
+            raise ConfigError("hardware.cell_bits", config.cell_bits,
+                              f"1 to {dev.max_cell_bits} for device={dev.name}",
+                              hint=f"a {dev.name} cell holds at most {dev.max_cell_bits} bit(s).")
         if config.columns_per_adc > crossbar_size:
             raise ConfigError("hardware.columns_per_adc", config.columns_per_adc,
                               "a power of two from 1 to the crossbar size")

@@ -19,7 +19,7 @@ from bwma_exp.hardware.area import chip_geometry
 from bwma_exp.hardware.config import HardwareConfig
 from bwma_exp.hardware.cycles import GLOBAL_BUFFER_CORE_BITS, global_bus_width, layer_cycles
 from bwma_exp.hardware.floorplan import plan_chip
-from bwma_exp.hardware.layer_energy import layer_energy, subarray_count
+from bwma_exp.hardware.layer_energy import adc_reads, layer_energy, subarray_count
 from bwma_exp.hardware.layers_prep import prepare
 from bwma_exp.hardware.periphery import htree_path_um
 from bwma_exp.hardware.result import assemble
@@ -77,7 +77,7 @@ def estimate(layers: list[LayerSpec], hw: HardwareConfig) -> dict:
     per_layer = []
     for i, layer in enumerate(prepared):
         p = plan.layers[i]
-        ref = 1 if (hw.reference_column and layer.binary) else 0
+        ref = 1 if hw.reference_column else 0
         adc_bits = layer_adc_bits(layer, hw)
         cycles, traffic = layer_cycles(
             plan, i, layer.matrix, layer.vectors, layer.in_bits, adc_bits, m,
@@ -91,7 +91,8 @@ def estimate(layers: list[LayerSpec], hw: HardwareConfig) -> dict:
                                  hw.reference_column)
         subarrays = subarray_count(p, layer, plan)
         per_layer.append({"layer": layer, "placement": p, "latency": latency,
-                          "energy_fj": energy_fj, "subarrays": subarrays})
+                          "energy_fj": energy_fj, "subarrays": subarrays,
+                          "adc_reads": adc_reads(p, layer, plan, hw.reference_column)})
 
     # Leakage: idle tiles leak while another layer runs (layer by layer), or all tiles for
     # one pipeline period.

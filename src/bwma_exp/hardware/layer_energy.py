@@ -32,6 +32,27 @@ def subarray_count(p: LayerPlacement, layer: PreparedLayer, plan: FloorPlan) -> 
     return slices * math.ceil(slice_rows / s) * math.ceil(p.matrix_cols / s) * layer.matrix.groups
 
 
+def adc_reads(p: LayerPlacement, layer: PreparedLayer, plan: FloorPlan,
+              reference_column: bool) -> int:
+    """ADC conversions per image: every used subarray converts each of its mapped columns
+    (every weight bit slice is a column) and its reference column once per input bit and
+    input vector (the counts the energy below charges)."""
+    return sum(count for _, count in _conversions(p, layer, plan, reference_column))
+
+
+def _conversions(p: LayerPlacement, layer: PreparedLayer, plan: FloorPlan,
+                 reference_column: bool) -> list[tuple[int, int]]:
+    """(rows used, ADC conversions per image) of each row block of the layer."""
+    s = plan.subarray
+    slice_rows = layer.matrix.c_in if p.novel else p.matrix_rows
+    slices = plan.pes_per_nm_tile if p.novel else 1
+    col_blocks = math.ceil(p.matrix_cols / s)
+    ref = 1 if reference_column else 0
+    reads = layer.vectors * layer.in_bits * slices * layer.matrix.groups
+    return [(rows_used, count * (p.matrix_cols + ref * col_blocks) * reads)
+            for rows_used, count in p.used_row_blocks or row_blocks(slice_rows, s)]
+
+
 def layer_energy(sub: Subarray, plan: FloorPlan, index: int, layer: PreparedLayer,
                  traffic: Traffic, wire_um: dict[str, float], reference_column: bool
                  ) -> dict[str, float]:
@@ -43,15 +64,15 @@ def layer_energy(sub: Subarray, plan: FloorPlan, index: int, layer: PreparedLaye
     slices = plan.pes_per_nm_tile if p.novel else 1
     cols = p.matrix_cols
     col_blocks = math.ceil(cols / s)
-    ref = 1 if (reference_column and layer.binary) else 0
     reads = n * b * slices * groups  # subarray reads per row-block per column-block
 
     array = adc = switch = shift = 0.0
     shift_per_sub = sub.shift_add_energy_fj(b, cps)
     # A channel-grouped subarray reads only the rows of its whole kernels, not its spare rows.
-    for rows_used, count in p.used_row_blocks or row_blocks(slice_rows, s):
-        conv = sub.conversion_energy_fj(rows_used)
-        adc += count * (cols + ref * col_blocks) * conv
+    blocks = p.used_row_blocks or row_blocks(slice_rows, s)
+    conversions = _conversions(p, layer, plan, reference_column)
+    for (rows_used, count), (_, converted) in zip(blocks, conversions):
+        adc += converted / reads * sub.conversion_energy_fj(rows_used)
         subs = count * col_blocks
         array += subs * sub.array_energy_fj(rows_used)
         adc += subs * sub.precharge_energy_fj()

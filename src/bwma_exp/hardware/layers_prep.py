@@ -58,7 +58,7 @@ def prepare(layers: list[LayerSpec] | tuple[LayerSpec, ...], hw: HardwareConfig
             w_bits = in_bits = hw.fp_bits
         else:
             w_bits, in_bits = int(spec.w_bits), int(spec.act_bits)
-        cps = math.ceil(w_bits / hw.device.bits_per_cell)
+        cps = math.ceil(w_bits / hw.cell_bits)
         matrix = MatrixLayer(in_h=spec.in_h, in_w=spec.in_w, c_in=spec.c_in // spec.groups,
                              k_h=spec.k_h, k_w=spec.k_w, c_out=spec.c_out // spec.groups,
                              pool=spec.pool_after, stride=spec.stride, groups=spec.groups,

@@ -34,8 +34,8 @@ def assemble(hw: HardwareConfig, prepared: list[PreparedLayer], digital: list[La
     area = dict(geometry.area)
     unique_cells = sum(lay.matrix.c_in * lay.matrix.k_h * lay.matrix.k_w * lay.matrix.c_out
                        * lay.cells_per_weight * lay.matrix.groups for lay in prepared)
-    ref_cells = [hw.crossbar_size * e["subarrays"] if (hw.reference_column and lay.binary) else 0
-                 for lay, e in zip(prepared, per_layer)]
+    ref_cells = [hw.crossbar_size * e["subarrays"] if hw.reference_column else 0
+                 for e in per_layer]
     allocated = sum(e["subarrays"] * hw.crossbar_size ** 2 for e in per_layer) + sum(ref_cells)
     ops = neurosim_operations(prepared)
     tops_per_w = ops / (energy * 1e-12) / 1e12 / ZETA_TOPS_PER_W if energy > 0 else 0.0
@@ -55,7 +55,8 @@ def assemble(hw: HardwareConfig, prepared: list[PreparedLayer], digital: list[La
             "mapping": "novel" if p.novel else "channel_grouped" if p.used_row_blocks else "im2col",
             "w_bits": lay.w_bits, "in_bits": lay.in_bits,
             "adc_bits": lay.spec.adc_bits or hw.adc_bits, "input_vectors": lay.vectors,
-            "subarrays": entry["subarrays"], "tiles": p.tiles * lay.matrix.groups,
+            "subarrays": entry["subarrays"], "adc_reads": entry["adc_reads"],
+            "weight_cells": cells, "tiles": p.tiles * lay.matrix.groups,
             "speedup": p.speedup_row * p.speedup_col, "utilization": cells / alloc,
             "latency_ns": sum(entry["latency"].values()),
             "energy_pj": (sum(entry["energy_fj"].values()) + leak) / FJ_PER_PJ,
@@ -65,7 +66,7 @@ def assemble(hw: HardwareConfig, prepared: list[PreparedLayer], digital: list[La
         rows.append({"name": spec.name, "rows": spec.rows_per_group, "cols": spec.cols_per_group,
                      "groups": spec.groups, "mapping": "digital", "w_bits": spec.w_bits,
                      "in_bits": spec.act_bits, "adc_bits": None, "input_vectors": 0,
-                     "subarrays": 0, "tiles": 0,
+                     "subarrays": 0, "adc_reads": 0, "weight_cells": 0, "tiles": 0,
                      "speedup": 1, "utilization": 0.0, "latency_ns": 0.0, "energy_pj": 0.0,
                      "digital": True})
 

@@ -19,6 +19,9 @@ from torch import nn
 
 # (a_min, δ, bits): the input lies on the integer grid x = a_min + δ·q, q in [0, 2^bits - 1]
 Grid = tuple[torch.Tensor, torch.Tensor, int]
+# (offset, scale, bits): the weight is w = offset + scale·u with integer u in [0, 2^bits - 1]
+# (the levels the cells store); offset and scale broadcast to the flattened (O, R) weight
+CellGrid = tuple[torch.Tensor, torch.Tensor, int]
 
 
 class Quantizer(nn.Module):
@@ -44,14 +47,27 @@ class WeightQuantizer(Quantizer):
     None (default): leave them alone."""
 
     digital_offset: bool = False
-    """True when the cells hold s = ±1 of binary weights w = c + r·s whose per-layer offset c
-    is added digitally as c·Σx (BWMA): the OPs counter charges that extra MAC per output."""
+    """True when binary weights w = c + r·s carry a per-layer offset c whose c·Σx the method
+    adds as an extra MAC per output (BWMA): the OPs counter charges it."""
 
     def set_arrays(self, arrays: list[list[int]], groups: int) -> None:
         """The crossbar partition of the layer's unrolled rows (one list of row indices per
         subarray, from ``hardware.mapping.row_arrays``) and the conv groups; called by
         ``cim.attach`` before training or loading a checkpoint. Methods whose scales follow the
         arrays (ColumnQuant, CIMQ) resize them here. Default: nothing."""
+
+    def cim_cells(self, w: torch.Tensor, bits: int) -> CellGrid | None:
+        """The levels of the quantized weight ``w`` (this quantizer's output, ``bits`` wide) as
+        the crossbar stores them: (offset, scale, bits) with ``w = offset + scale·u``, u an
+        integer in [0, 2^bits − 1], detached, broadcastable to ``w.reshape(O, -1)`` and
+        constant on each crossbar array's rows (the digital side applies them per array).
+        Default: binary weights take their two values per output channel (u = 0 the lower,
+        1 the upper one); wider weights have no known grid (None: the crossbar refuses them)."""
+        if bits != 1:
+            return None
+        flat = w.detach().reshape(w.shape[0], -1)
+        lo, hi = torch.aminmax(flat, dim=1, keepdim=True)
+        return lo, (hi - lo).clamp_min(torch.finfo(w.dtype).tiny), 1
 
     def cim_adc(self, settings: Any, columns: tuple[int, int, int]) -> nn.Module | None:
         """The partial-sum quantizer this method reads its crossbar columns with, for
@@ -75,11 +91,17 @@ class PartialSumQuantizer(nn.Module):
 
     @property
     def calibrated(self) -> bool:
-        """True when the range is one (lo, hi) per layer with no gradient through it, read
-        from ``grid(p)``: the crossbar may then use its streamed and popcount reads, which
-        apply that grid inside their kernels. False (default): the op-by-op autograd read."""
+        """True when no gradient reaches the range (calibrated from statistics). False
+        (default): the range learns (a learnable ADC, CIMQ's clip)."""
         return False
 
+    @property
+    def uniform(self) -> bool:
+        """True when the read is a clamp to [lo, hi] and a round to the levels
+        lo + k·step, as ``grid(p)`` = (lo, hi, step) states them (one value per layer, or per
+        column as (g, A, columns, 1)): the crossbar may then apply it inside its popcount
+        kernel. False (default): only ``forward`` is known."""
+        return False
 
 # nn.Identity as well, so code that asks "is this layer's quantizer a no-op?" keeps working.
 class IdentityWeight(WeightQuantizer, nn.Identity):

@@ -23,14 +23,36 @@ METHODS: dict[str, QuantizerFactory] = {}
 FIXED_BITS: dict[str, dict[str, int]] = {}
 
 
-def register_method(name: str, fixed_bits: Mapping[str, int] | None = None
+@dataclass(frozen=True)
+class MethodCrossbar:
+    """The crossbar a method trains on when the run leaves it to the method (``cim.tiled:
+    auto``, ``hardware.mapping: auto``); read through ``cim.config.run_crossbar``."""
+
+    tiled: bool = False
+    """Whether ``cim.tiled: auto`` computes the method's layers subarray by subarray."""
+    mapping: str | None = None
+    """The row partition the method's quantizers are defined on (``hardware.mapping`` must be
+    it or ``auto``); None: any mapping, ``auto`` as the estimator picks it."""
+
+
+# name -> the crossbar the method declares at registration
+CROSSBARS: dict[str, MethodCrossbar] = {}
+
+
+def register_method(name: str, fixed_bits: Mapping[str, int] | None = None, *,
+                    tiled: bool = False, mapping: str | None = None
                     ) -> Callable[[QuantizerFactory], QuantizerFactory]:
     """Register a method's factory. ``fixed_bits`` ({"act_bits": 1}) are bits the method has
     by construction: the run's value is ignored and reported as this one, so a sweep can put
-    binary methods beside multi-bit ones."""
+    binary methods beside multi-bit ones. ``tiled``: the method trains on its crossbar by
+    default (``cim.tiled: auto``); ``mapping``: the row partition its quantizers need (a
+    ``hardware.mapping`` name, checked where the run's crossbar is resolved: ``quant`` imports
+    no other domain package), put in place of ``hardware.mapping: auto``."""
+
     def deco(fn: QuantizerFactory) -> QuantizerFactory:
         METHODS[name] = fn
         FIXED_BITS[name] = dict(fixed_bits or {})
+        CROSSBARS[name] = MethodCrossbar(bool(tiled), mapping)
         return fn
     return deco
 

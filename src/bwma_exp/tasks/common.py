@@ -47,6 +47,20 @@ def fmt_pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.2f} %"
 
 
+def fmt_partial_sums(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """How the run computed its partial sums (``cim.config.RunCrossbar.summary``): ideal
+    (untiled, or ``cim.adc=false``), or ADC bits and mapping of the tiled crossbars."""
+    kind = data.get("partial_sums")
+    if kind is None:
+        return []
+    if not data.get("cim_tiled"):
+        return [("partial sums", "ideal (untiled layers, cim.tiled=false)")]
+    mapping = f"hardware.mapping={data.get('mapping')}"
+    if kind == "ideal":
+        return [("partial sums", f"ideal ADC (cim.adc=false), tiled, {mapping}")]
+    return [("partial sums", f"{data.get('adc_bits')}-bit ADC, tiled, {mapping}")]
+
+
 def fmt_hw(hw: dict[str, Any] | None) -> list[tuple[str, str]]:
     if not hw:
         return []

@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.table import Table
 
+from ..cim.config import run_crossbar
 from ..utils.builders import (
     build_datamodule,
     build_model,
@@ -39,7 +40,9 @@ def estimate(cfg: DictConfig) -> dict[str, Any]:
     own, targets = estimate_hardware(cfg, net, shape, layers)
     own = {**own, **{k: ops[k] for k in ("params", "bops", "flops", "ops")}}
     atomic_write_json(out / HARDWARE_FILE, own)
-    summary = RunSummary(out, {"task": "estimate", **identity, "params": ops["params"], "ops": ops,
+    summary = RunSummary(out, {"task": "estimate", **identity,
+                               "mapping": run_crossbar(cfg).mapping,
+                               "params": ops["params"], "ops": ops,
                                "hw": own, "hw_targets": targets, "overrides": overrides()})
     summary.finish()
     if HydraConfig.get().mode == RunMode.MULTIRUN:

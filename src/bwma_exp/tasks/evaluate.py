@@ -8,7 +8,7 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from ..cim.config import CIMConfig
+from ..cim.config import CIMConfig, run_crossbar
 from ..cim.evaluation import eval_cim_config, variation_accuracies
 from ..module import CIMClassifier
 from ..utils.builders import attach_cim, build_datamodule, build_model, build_spec, input_shape
@@ -81,7 +81,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     if cfg.get("batch_size"):
         train_cfg.dataset.batch_size = int(cfg.batch_size)
     pl.seed_everything(int(cfg.seed), verbose=False)
-    tiled = bool(train_cfg.get("cim", {}).get("tiled", False))
+    tiled = run_crossbar(train_cfg).tiled   # cim.tiled=auto: as the run's method declares
     if cfg.get("adc_bits") is not None:
         if not tiled:
             raise ConfigError("adc_bits", cfg.adc_bits, "set only for a run trained with "
@@ -102,7 +102,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
                  else None)
     acc = variation["acc_mean"] if variation else accuracy()
     result = {"ckpt_path": str(ckpt), "split": cfg.split, "acc": acc,
-              "cim_tiled": tiled, "adc_bits": cim.adc_bits if tiled else None,
+              **run_crossbar(train_cfg).summary(), "adc_bits": cim.adc_bits if tiled else None,
               "model": train_cfg.model.name, "quant": train_cfg.quant.method,
               "input_shape": list(input_shape(datamodule)),
               **({"variation": variation} if variation else {})}

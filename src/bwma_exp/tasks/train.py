@@ -10,6 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities import rank_zero_only
 
 from ..callbacks import CSVRowsCallback, HardwareEstimateCallback, RNGStateCallback, SummaryCallback
+from ..cim.config import run_crossbar
 from ..distill import build_teacher, distill_options
 from ..module import CIMClassifier
 from ..utils.builders import (
@@ -27,7 +28,15 @@ from ..utils.loggers import build_loggers, finish_wandb
 from ..utils.summary import RunSummary, run_warnings
 from ..utils.validation import validate_common
 from ..utils.weights import load_weights_strict
-from .common import fmt_hw, fmt_pct, overrides, print_result_table, run_dir, sweep_group
+from .common import (
+    fmt_hw,
+    fmt_partial_sums,
+    fmt_pct,
+    overrides,
+    print_result_table,
+    run_dir,
+    sweep_group,
+)
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -40,7 +49,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     datamodule = build_datamodule(cfg)
     net = build_model(cfg, spec, datamodule)
     shape = input_shape(datamodule)
-    attach_cim(cfg, net, shape)  # cim.tiled: crossbar-tiled layers with ADC partial sums
+    attach_cim(cfg, net, shape)  # tiled runs: crossbar-tiled layers with ADC partial sums
     # init_from starts a new run from another run's weights (ReActNet step 2 from step 1);
     # ckpt_path, by contrast, resumes a run (optimizer, epoch and RNG states too).
     init_from = None
@@ -50,7 +59,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
                             datamodule.in_channels)
     ops = count_ops(net, shape)
     identity = run_identity(cfg, spec)
-    fields = {"task": "train", **identity, "params": ops["params"], "ops": ops,
+    fields = {"task": "train", **identity, **run_crossbar(cfg).summary(),
+              "params": ops["params"], "ops": ops,
               "overrides": overrides(), "init_from": init_from,
               "teacher": cfg.distill.teacher_model if teacher is not None else None}
     resuming = bool(cfg.get("ckpt_path")) and (out / "summary.json").exists()
@@ -102,6 +112,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         [("test accuracy", fmt_pct(data.get("test_acc"))),
          ("best val accuracy", fmt_pct(data.get("best_val_acc"))),
          ("parameters", f"{data['params']:,}"),
+         *fmt_partial_sums(data),
          *fmt_hw(data.get("hw")),
          ("run folder", str(out)),
          *(("warning", w) for w in data.get("warnings") or [])])

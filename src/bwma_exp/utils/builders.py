@@ -8,7 +8,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
 from ..cim.attach import attach_crossbars
-from ..cim.config import CIMConfig
+from ..cim.config import run_crossbar
 from ..hardware import HardwareConfig, estimate, layer_table, load_device
 from ..models.counter import count_ops as _count
 from ..quant import QuantSpec
@@ -74,7 +74,7 @@ def estimate_hardware(cfg: DictConfig, model: nn.Module, shape: tuple[int, int, 
     layers = layers if layers is not None else layer_table(model, shape)
     if not layers:
         raise ConfigError("model", cfg.model.name, "a model with at least one conv or linear layer")
-    hw_section = OmegaConf.to_container(cfg.hardware, resolve=True)
+    hw_section = run_crossbar(cfg).hardware   # hardware.mapping as the tiled forward maps it
     results = {}
     for name, params, size in hardware_targets(cfg):
         hw = HardwareConfig.from_dicts(params, hw_section, size, int(cfg.adc_bits))
@@ -108,15 +108,15 @@ def _dataset_name(cfg: DictConfig) -> str:
 
 def attach_cim(cfg: DictConfig, model: nn.Module, shape: tuple[int, int, int],
                force: bool = False) -> int:
-    """Compute every quantized layer on tiled crossbars when ``cim.tiled`` (or ``force``, used
-    by evaluation under device variation); mapped with the run's own device, crossbar_size and
-    ``hardware.mapping``, as the estimator maps them. Returns the number of tiled layers."""
+    """Compute every quantized layer on tiled crossbars when the run is tiled (``cim.tiled``,
+    ``auto``: as its method declares; or ``force``, used by evaluation under device
+    variation); mapped with the run's own device, crossbar_size and ``hardware.mapping``
+    (resolved by ``run_crossbar``), as the estimator maps them. Returns the number of tiled
+    layers."""
 
-    cim = CIMConfig.from_dict(OmegaConf.to_container(cfg.get("cim") or {}, resolve=True),
-                              cfg.adc_bits)
-    if not (cim.tiled or force):
+    chip = run_crossbar(cfg)
+    if not (chip.tiled or force):
         return 0
     hw = HardwareConfig.from_dicts(OmegaConf.to_container(cfg.device, resolve=True),
-                                   OmegaConf.to_container(cfg.hardware, resolve=True),
-                                   int(cfg.crossbar_size), int(cfg.adc_bits))
-    return attach_crossbars(model, cim, hw, shape)
+                                   chip.hardware, int(cfg.crossbar_size), int(cfg.adc_bits))
+    return attach_crossbars(model, chip.cim, hw, shape)

@@ -163,6 +163,60 @@ def validate_common(cfg: DictConfig) -> None:
         check(TrainKeys, {k: cfg.get(k) for k in ("label_smoothing", "test",
                                                   "weight_decay_scope") if k in cfg},
               "", extra="ignore")
+    check_crossbar(cfg)
+
+
+def check_crossbar(cfg: DictConfig) -> None:
+    """The chip of the run, before any data is loaded: ``cim`` and ``hardware.mapping`` as the
+    method resolves them (``cim.config.run_crossbar``), every hardware target (the device
+    presets' ``max_cell_bits``, ``columns_per_adc`` against each crossbar size) and
+    ``hardware.cell_bits`` against the run's weight bits. Last, as it imports torch (the
+    method registry): the light checks above fail first."""
+    if cfg.get("hardware") is None or cfg.get("device") is None or cfg.get("quant") is None:
+        return
+    from ..cim.config import run_crossbar
+    from ..hardware.config import HardwareConfig
+    from .builders import hardware_targets
+
+    chip = run_crossbar(cfg)
+    own = OmegaConf.to_container(cfg.device, resolve=True)
+    targets = [(own, int(cfg.crossbar_size))] + [(params, size)
+                                                  for _, params, size in hardware_targets(cfg)]
+    configs = [HardwareConfig.from_dicts(params, chip.hardware, size, int(cfg.adc_bits))
+               for params, size in targets]
+    check_cell_bits(cfg, configs[0].cell_bits, configs[0].fp_bits, configs[0].fp_layers)
+
+
+def check_cell_bits(cfg: DictConfig, cell_bits: int, fp_bits: int, fp_layers: str) -> None:
+    """A weight of b bits takes ceil(b / cell_bits) cells: cells wider than the fewest weight
+    bits on the crossbar (the run's w_bits, a ``quant.layers`` pattern's, ``hardware.fp_bits``
+    where full-precision layers are costed) would hold a fraction of a weight."""
+    if cell_bits <= 1:
+        return
+    from ..quant.spec import FIXED_BITS
+
+    method = str(cfg.quant.method)
+    weights: list[tuple[str, int]] = []
+    if fp_layers == "costed" and (method == "fp" or cfg.quant.get("fp_first", True)
+                                  or cfg.quant.get("fp_last", True)):
+        weights.append((f"the full-precision layers' hardware.fp_bits={fp_bits}", fp_bits))
+    if method != "fp":
+        w_bits = int(FIXED_BITS.get(method, {}).get("w_bits", cfg.w_bits))
+        weights.append((f"w_bits={w_bits} of quant={method}", w_bits))
+        layers = _section(cfg.quant, "layers") or {}
+        for pattern, values in layers.items():
+            bits = values.get("w_bits") if isinstance(values, dict) else None
+            if isinstance(bits, int) and not isinstance(bits, bool):
+                weights.append((f"quant.layers.{pattern}.w_bits={bits}", bits))
+    if not weights:
+        return
+    what, fewest = min(weights, key=lambda item: item[1])
+    if cell_bits > fewest:
+        allowed_bits = "1" if fewest == 1 else f"an integer from 1 to {fewest}"
+        raise ConfigError("hardware.cell_bits", cell_bits,
+                          f"{allowed_bits} (at most the fewest weight bits on the crossbar: "
+                          f"{what})",
+                          hint=f"A {fewest}-bit weight cannot take {cell_bits}-bit cells.")
 
 
 def validate(cfg: DictConfig, config_name: str) -> None:

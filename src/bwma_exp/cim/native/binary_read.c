@@ -1,12 +1,14 @@
-/* Crossbar read of binary (+-1) cells driven by input bit planes, by AND + popcount.
+/* Crossbar read of conductance cells driven by input bit planes, by AND + popcount.
  *
- * A subarray's partial sum of one input plane is sum_rows s*b with s in {-1, +1} and b in
- * {0, 1}: 2*popcount(b AND s+) - popcount(b), where s+ marks the +1 cells. Input planes are
- * packed WORD_BITS channels to a word, so one word of one kernel offset serves that many rows
- * of a subarray.
- * Every subarray's partial sum goes through the ADC (clamp, grid code) right where it is
- * counted, and only the sum of the codes is kept: the A*P partial sums per output that make
- * the matmul form of this read memory-bound never reach memory.
+ * A cell holds a level v in [0, 2^K - 1] (K = hardware.cell_bits), as K bit masks: a
+ * subarray column's partial sum of one input plane b in {0, 1} is
+ * sum_rows v*b = sum_k 2^k popcount(b AND cells_k). Input planes are packed WORD_BITS channels
+ * to a word, so one word of one kernel offset serves that many rows of a subarray.
+ * Every subarray column's partial sum goes through the ADC (clamp, grid code, dequantized:
+ * lo + step*code, one range per column or one per layer) right where it is counted, and is
+ * added, times its column weight (the array's digital scale and the bit slice's place value),
+ * to its output: the A*P*J partial sums per output that make the matmul form of this read
+ * memory-bound never reach memory.
  *
  * Plain C called through ctypes (no Python or torch headers: compiles in well under a second).
  * Built with -fopenmp, the library shares PyTorch's libgomp (the same soname, loaded first),
@@ -67,43 +69,48 @@ static void pack_images(const uint8_t *codes, int N, int C, int H, int W, int P,
             }
 }
 
-static inline float adc_code(int32_t z, int has_adc, float lo, float hi, float step) {
-    if (!has_adc) return (float)z;
+static inline float adc_value(int32_t z, const float *lo, const float *hi, const float *step,
+                              size_t i) {
+    if (!lo) return (float)z;
     float v = (float)z;                 /* an integer: no NaN, so plain compares clamp */
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
-    return rintf((v - lo) / step);
+    v = v < lo[i] ? lo[i] : v;
+    v = v > hi[i] ? hi[i] : v;
+    return lo[i] + step[i] * rintf((v - lo[i]) / step[i]);
 }
 
 /* Subarray a of every group holds terms [term_start[a], term_start[a+1]): term t reads word
  * term_word[t] (masked to its rows by term_mask[t]) of the input at kernel offset
- * (term_di[t], term_dj[t]); wpos [G][T][Og] holds the +1 cells of each output column there.
- * out[n][g*Og + o][oy][ox] = sum_q scale[q] * (step * sum_a code_{a,q} + A*lo), q over the
- * planes (bit_serial) or one multi-bit read of sum_p 2^p z_p. Without ADC: lo = 0, step = 1,
- * code = z. One output row at a time, so the inner loops run along the row (vectorised) and
- * the row's partial sums (Og*Wo of them) stay in L1. */
+ * (term_di[t], term_dj[t]); cells [G][T][Oc][K] hold, per column and cell bit k, the cells
+ * whose level has bit k set. Column c of group g belongs to output o = c / J (J bit slices).
+ * out[n][g*Og + o][oy][ox] = sum_q scale[q] sum_a sum_{c of o} colscale[g][a][c] *
+ * ADC_{g,a,c}(z_{a,c,q}), q over the planes (bit_serial) or one multi-bit read of
+ * sum_p 2^p z_p; the ADC range arrays are [G][A][Oc] (NULL: no ADC, the partial sum itself).
+ * reads[n] counts the ADC conversions of image n. One output row at a time, so the inner loops
+ * run along the row (vectorised) and the row's partial sums (Oc*Wo of them) stay in L1. */
 static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G, int Wd,
                        int A, const int32_t *term_start, const int32_t *term_di,
                        const int32_t *term_dj, const int32_t *term_word,
-                       const word_t *term_mask, const word_t *wpos, int T, int Og, int Ho,
-                       int Wo, int sh, int sw, int bit_serial, int has_adc, float lo, float hi,
-                       float step, const float *scale, int n0, int n1, float *out) {
+                       const word_t *term_mask, const word_t *cells, int T, int Oc, int J,
+                       int K, int Ho, int Wo, int sh, int sw, int bit_serial, const float *lo,
+                       const float *hi, const float *step, const float *colscale,
+                       const float *scale, int n0, int n1, float *out, int64_t *reads) {
     const size_t plane = (size_t)N * Hp * Wp * G * Wd, pixel = (size_t)G * Wd;
-    const int reads = bit_serial ? P : 1, row = Og * Wo;
+    const int row = Oc * Wo, Og = Oc / J;
     word_t *words = malloc(sizeof(word_t) * Wo);
-    int32_t *count = malloc(sizeof(int32_t) * Wo);
     int32_t *z = malloc(sizeof(int32_t) * row * 2);
-    float *codes = malloc(sizeof(float) * row * reads);
-    if (!words || !count || !z || !codes) {
-        free(words); free(count); free(z); free(codes);
+    float *acc = malloc(sizeof(float) * Og * Wo);
+    if (!words || !z || !acc) {
+        free(words); free(z); free(acc);
         return 1;
     }
     int32_t *multi = z + row;
     for (int n = n0; n < n1; n++)
         for (int g = 0; g < G; g++)
             for (int oy = 0; oy < Ho; oy++) {
-                memset(codes, 0, sizeof(float) * row * reads);
+                memset(acc, 0, sizeof(float) * Og * Wo);
                 for (int a = 0; a < A; a++) {
+                    const size_t range = ((size_t)g * A + a) * Oc;
+                    const float *cs = colscale + range;
                     if (!bit_serial) memset(multi, 0, sizeof(int32_t) * row);
                     for (int p = 0; p < P; p++) {
                         memset(z, 0, sizeof(int32_t) * row);
@@ -115,43 +122,48 @@ static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G
                             int any = 0;
                             for (int x = 0; x < Wo; x++) {
                                 words[x] = in[(size_t)x * sw * pixel] & mask;
-                                count[x] = POPCOUNT(words[x]);
                                 any |= words[x] != 0;
                             }
                             if (!any) continue;
-                            const word_t *pos = wpos + ((size_t)g * T + t) * Og;
-                            for (int o = 0; o < Og; o++) {
-                                const word_t cells = pos[o];
-                                int32_t *zo = z + o * Wo;
-                                for (int x = 0; x < Wo; x++)
-                                    zo[x] += 2 * POPCOUNT(words[x] & cells) - count[x];
-                            }
+                            const word_t *col = cells + ((size_t)g * T + t) * Oc * K;
+                            for (int c = 0; c < Oc; c++)
+                                for (int k = 0; k < K; k++) {
+                                    const word_t bits = col[c * K + k];
+                                    if (!bits) continue;
+                                    int32_t *zc = z + c * Wo;
+                                    for (int x = 0; x < Wo; x++)
+                                        zc[x] += POPCOUNT(words[x] & bits) << k;
+                                }
                         }
                         if (bit_serial) {
-                            float *c = codes + p * row;
-                            for (int i = 0; i < row; i++)
-                                c[i] += adc_code(z[i], has_adc, lo, hi, step);
+                            const float sq = scale[p];
+                            for (int c = 0; c < Oc; c++) {
+                                const float w = cs[c] * sq;
+                                float *dst = acc + (c / J) * Wo;
+                                const int32_t *zc = z + c * Wo;
+                                for (int x = 0; x < Wo; x++)
+                                    dst[x] += w * adc_value(zc[x], lo, hi, step, range + c);
+                            }
                         } else {
                             for (int i = 0; i < row; i++) multi[i] += z[i] << p;
                         }
                     }
                     if (!bit_serial)
-                        for (int i = 0; i < row; i++)
-                            codes[i] += adc_code(multi[i], has_adc, lo, hi, step);
+                        for (int c = 0; c < Oc; c++) {
+                            const float w = cs[c] * scale[0];
+                            float *dst = acc + (c / J) * Wo;
+                            for (int x = 0; x < Wo; x++)
+                                dst[x] += w * adc_value(multi[c * Wo + x], lo, hi, step, range + c);
+                        }
                 }
-                for (int o = 0; o < Og; o++) {
-                    float *dst = out + (((size_t)n * G * Og + (size_t)g * Og + o) * Ho + oy) * Wo;
-                    for (int x = 0; x < Wo; x++) dst[x] = 0.0f;
-                    for (int q = 0; q < reads; q++) {
-                        const float *c = codes + q * row + o * Wo, sq = scale[q];
-                        for (int x = 0; x < Wo; x++) dst[x] += (c[x] * step + A * lo) * sq;
-                    }
-                }
+                reads[n] += (int64_t)A * (bit_serial ? P : 1) * row;
+                for (int o = 0; o < Og; o++)
+                    memcpy(out + (((size_t)n * G * Og + (size_t)g * Og + o) * Ho + oy) * Wo,
+                           acc + o * Wo, sizeof(float) * Wo);
             }
     free(words);
-    free(count);
     free(z);
-    free(codes);
+    free(acc);
     return 0;
 }
 
@@ -179,12 +191,13 @@ void pack_planes(const uint8_t *codes, int N, int C, int H, int W, int P, int G,
 int read_arrays(const word_t *packed, int P, int N, int Hp, int Wp, int G, int Wd,
                 int A, const int32_t *term_start, const int32_t *term_di,
                 const int32_t *term_dj, const int32_t *term_word, const word_t *term_mask,
-                const word_t *wpos, int T, int Og, int Ho, int Wo, int sh, int sw,
-                int bit_serial, int has_adc, float lo, float hi, float step,
-                const float *scale, int n0, int n1, float *out) {
+                const word_t *cells, int T, int Oc, int J, int K, int Ho, int Wo, int sh,
+                int sw, int bit_serial, const float *lo, const float *hi, const float *step,
+                const float *colscale, const float *scale, int n0, int n1, float *out,
+                int64_t *reads) {
     int failed = 0;
     SPLIT(failed |= read_images(packed, P, N, Hp, Wp, G, Wd, A, term_start, term_di, term_dj,
-                                term_word, term_mask, wpos, T, Og, Ho, Wo, sh, sw, bit_serial,
-                                has_adc, lo, hi, step, scale, a, b, out))
+                                term_word, term_mask, cells, T, Oc, J, K, Ho, Wo, sh, sw,
+                                bit_serial, lo, hi, step, colscale, scale, a, b, out, reads))
     return failed;
 }

@@ -11,7 +11,8 @@
   so λ does not depend on batch or feature-map size; fewer 1-bits means fewer active
   wordline pulses in bit-serial CIM (less dynamic energy).
 - (b) Array-wise weight granularity: signed uniform weights with one learnable step per
-  crossbar array (all its columns share it) when ``cim.tiled``, one per layer otherwise
+  crossbar array (all its columns share it) when tiled (the default: ``cim.tiled: auto``
+  tiles this method), one per layer otherwise
   (``columnquant.ArrayWeightQuantizer(per_column=False)``).
 - (c) Partial sums through an ADC with a reparametrized clip: the range is symmetric [−c, c]
   with ``c = softplus(θ)·c0``; c0 (a buffer) is the first training batch's
@@ -19,7 +20,9 @@
   softplus⁻¹(1) = log(e − 1), so c starts at c0. Softplus keeps c > 0 and the gradient on θ
   is relative to the partial sums' own scale, so one learning rate suits every layer. The
   grid has 2^adc_bits levels ``−c + k·2c/(2^b − 1)``; θ gets the straight-through gradient
-  of clamp and grid (as LSQ's step does).
+  of clamp and grid (as LSQ's step does). Where the first batch's partial sums are all
+  non-negative (offset-coded cells: unsigned column sums) the range is [0, c] instead, levels
+  ``k·c/(2^b − 1)``: zero is a level, none is spent below it.
 
 Needs ``w_bits >= 2`` (signed 1-bit grids are empty).
 """
@@ -39,7 +42,7 @@ from .quantizers import (
 __all__ = ["BitSparseActQuantizer", "CIMQWeightQuantizer", "ReparamClipADC",
            "expected_bit_count"]
 
-@register_method("cimq")
+@register_method("cimq", tiled=True)
 def cimq_quantizers(spec: QuantSpec, kind: str, out_channels: int):
     check_bits("cimq", spec)
     opts = read_options("cimq", spec.options, CIMQOptions)

@@ -78,14 +78,23 @@ class BitSparseActQuantizer(ActivationQuantizer):
 
 
 class ReparamClipADC(PartialSumQuantizer):
-    """Symmetric ADC on [−c, c], c = softplus(θ)·c0 (see the module docstring)."""
+    """ADC on [−c, c], c = softplus(θ)·c0 (see the module docstring); on [0, c] when the
+    first batch's partial sums are all non-negative (``signed`` False: columns of
+    offset-coded cells read unsigned sums), so zero is a level and no level is spent below it.
+    """
 
     def __init__(self, bits: int, sigmas: float = 3.0) -> None:
         super().__init__()
         self.bits, self.levels, self.sigmas = int(bits), 2 ** int(bits), float(sigmas)
         self.theta = nn.Parameter(torch.tensor(math.log(math.e - 1)))
         self.register_buffer("c0", torch.tensor(1.0))
+        self.register_buffer("signed", torch.tensor(True))
         self.register_buffer("initialized", torch.tensor(False))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # checkpoints written before the unsigned range read signed partial sums
+        state_dict.setdefault(prefix + "signed", torch.tensor(True))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @torch.no_grad()
     def _batch_clip(self, p: torch.Tensor) -> torch.Tensor:
@@ -93,20 +102,27 @@ class ReparamClipADC(PartialSumQuantizer):
         std, mean = torch.std_mean(p)
         return torch.maximum((mean - self.sigmas * std).abs(), (mean + self.sigmas * std).abs())
 
-    def clip(self, p: torch.Tensor | None = None) -> torch.Tensor:
+    def _range(self, p: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(c, signed)."""
         if not bool(self.initialized) and p is not None:
             c0 = self._batch_clip(p).clamp_min(1e-8)
+            signed = (p.detach() < 0).any()
             if not self.training:  # eval before training: this batch's range, nothing stored
-                return F.softplus(self.theta) * c0
+                return F.softplus(self.theta) * c0, signed
             self.c0.copy_(c0)
+            self.signed.copy_(signed)
             self.initialized.fill_(True)
-        return F.softplus(self.theta) * self.c0
+        return F.softplus(self.theta) * self.c0, self.signed
+
+    def clip(self, p: torch.Tensor | None = None) -> torch.Tensor:
+        return self._range(p)[0]
 
     def forward(self, p: torch.Tensor) -> torch.Tensor:
-        c = self.clip(p)
-        step = 2 * c / (self.levels - 1)
-        v = (torch.minimum(torch.maximum(p, -c), c) + c) / step
-        return -c + step * (v + (torch.round(v) - v).detach())
+        c, signed = self._range(p)
+        lo = -c if bool(signed) else torch.zeros_like(c)
+        step = (c - lo) / (self.levels - 1)
+        v = (torch.minimum(torch.maximum(p, lo), c) - lo) / step
+        return lo + step * (v + (torch.round(v) - v).detach())
 
     def extra_repr(self) -> str:
         return f"bits={self.bits}, clip=softplus(theta)*c0"

@@ -9,7 +9,9 @@ quantized at the same, column-wise granularity.
   ``2·mean|w|/sqrt(Qp)`` of its own rows.
 - Activations: DoReFa ``round(clamp(x, 0, 1)·(2^b − 1))/(2^b − 1)``, straight-through inside
   [0, 1], zero gradient outside.
-- Partial sums (``cim.tiled=true``): one ADC range per crossbar column (per output channel per
+- Partial sums (tiled, the default: ``cim.tiled: auto`` tiles this method, and
+  ``hardware.mapping: auto`` is channel_grouped for it, in the forward and the estimate; the
+  other mappings are refused): one ADC range per crossbar column (per output channel per
   array), ``cim.adc_range`` (default ``sigma``: mean ± ``cim.adc_sigmas``·σ, k = 3) computed
   per column instead of per layer.
 
@@ -28,7 +30,7 @@ from .quantizers import ArrayWeightQuantizer, ColumnADC, DoReFaActQuantizer, che
 
 __all__ = ["ArrayWeightQuantizer", "ColumnADC", "DoReFaActQuantizer"]
 
-@register_method("columnquant")
+@register_method("columnquant", tiled=True, mapping="channel_grouped")
 def columnquant_quantizers(spec: QuantSpec, kind: str, out_channels: int):
     check_bits("columnquant", spec)
     read_options("columnquant", spec.options, NoOptions)

@@ -91,6 +91,14 @@ class ArrayWeightQuantizer(WeightQuantizer):
         q = RoundSTE.apply(torch.clamp(flat / step, -self.qn, self.qp)) * step
         return q.reshape_as(w)
 
+    def cim_cells(self, w: torch.Tensor, bits: int):
+        """w = step·k per (output channel or group, array), k in [−2^(b−1), 2^(b−1) − 1]:
+        u = k + 2^(b−1); scale and offset per row, constant on each array's rows."""
+        rows = w[0].numel()
+        step = self.step.detach()
+        step = step.repeat_interleave(w.shape[0] // step.shape[0], dim=0)[:, self._index(rows, w.device)]
+        return -self.qn * step, step, self.bits
+
     def cim_adc(self, settings: ADCSettings, columns: tuple[int, int, int]) -> ADC | None:
         """Column-wise ADC ranges when ``per_column`` (ColumnQuant); None: the default ADC."""
         if not self.per_column:
@@ -117,10 +125,6 @@ class ColumnADC(ADC):
                 setattr(self, name, nn.Parameter(tensor))
             else:
                 self.register_buffer(name, tensor)
-
-    @property
-    def calibrated(self) -> bool:
-        return False  # one range per column: the streamed reads apply one per layer
 
     @torch.no_grad()
     def _batch_range(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -70,6 +70,10 @@ class ADC(PartialSumQuantizer):
     def calibrated(self) -> bool:
         return self.range_mode != "learnable"
 
+    @property
+    def uniform(self) -> bool:
+        return True
+
     def _range(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.range_mode == "learnable":
             if self.training and not bool(self.initialized):

@@ -76,6 +76,11 @@ class LSQWeightQuantizer(WeightQuantizer):
                 self.initialized.fill_(True)
         return lsq_quantize(w, self.step, self.qn, self.qp, 1 / math.sqrt(w.numel() * self.qp))
 
+    def cim_cells(self, w: torch.Tensor, bits: int):
+        """w = step·k, k in [−2^(b−1), 2^(b−1) − 1]: u = k + 2^(b−1) (offset −2^(b−1)·step)."""
+        step = self.step.detach().reshape(1, 1)
+        return -self.qn * step, step, self.bits
+
     def extra_repr(self) -> str:
         return f"bits={self.bits}, signed"
 
