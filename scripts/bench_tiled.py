@@ -96,12 +96,13 @@ def main() -> None:
     for method in methods:
         torch.manual_seed(0)
         base = make_model(method).to(args.device)
+        pristine = copy.deepcopy(base)    # a trained step leaves graph tensors (CIMQ's loss)
         untiled = step_time(base, x, y, args.steps)
         untiled_fwd = forward_time(base, x, args.steps)
         mapping = METHODS[method][2]
         parts = []
         for size in (128, 32):
-            model = tiled(base, size, mapping)
+            model = tiled(pristine, size, mapping)
             step, fwd = step_time(model, x, y, args.steps), forward_time(model, x, args.steps)
             parts.append(f"{size} rows step x{step / untiled:.2f} eval x{fwd / untiled_fwd:.2f}")
             if method == "bwma" and size == 128:
@@ -110,7 +111,7 @@ def main() -> None:
               + "; ".join(parts), flush=True)
         if method == "bwma" and args.all:
             for config in EXTRA:
-                model = tiled(base, 128, *config)
+                model = tiled(pristine, 128, *config)
                 step, fwd = step_time(model, x, y, args.steps), forward_time(model, x, args.steps)
                 print(f"  bwma 128 rows mapping={config[0]} bit_serial={config[1]} "
                       f"adc_grad={config[2]}: step x{step / untiled:.2f} "

@@ -123,13 +123,15 @@ def out_size(size: tuple[int, int], kernel_size, stride, padding, dilation) -> t
 @torch.no_grad()
 def read(codes: torch.Tensor, levels: torch.Tensor, terms: Terms, conv: dict | None,
          groups: int, bits: int, bit_serial: bool, place: torch.Tensor, colscale: torch.Tensor,
-         slices: int, cell_bits: int, grid: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None
-         ) -> tuple[torch.Tensor, int]:
+         slices: int, cell_bits: int, grid: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None,
+         refcoef: torch.Tensor | None = None, ref_grid=None) -> tuple[torch.Tensor, int]:
     """((N, O, L) Σ over subarrays, columns and planes of the ADC-read partial sums times each
     column's weight ``colscale`` (g, A, Oc) and each plane's ``place`` value, ADC conversions
     made per image). ``codes``: integer activation codes (N, C, H, W) or (N, C); ``levels``:
     (G·Oc, R) integer cell levels; ``grid``: the ADC's (lo, hi, step), each one value or one
-    per column (g, A, Oc, ...), None for no ADC."""
+    per column (g, A, Oc, ...), None for no ADC; ``refcoef`` (g, A, O/g): each subarray's
+    reference column (its input rows' popcount) read through ``ref_grid`` (None: exact) and
+    weighted by each output's offset; None: no reference column."""
     lib = native.library(terms.word_bits)
     if conv is None:
         codes = codes[:, :, None, None]
@@ -155,11 +157,16 @@ def read(codes: torch.Tensor, levels: torch.Tensor, terms: Terms, conv: dict | N
     out = torch.empty(n, g * oc // slices, ho, wo)
     reads = torch.zeros(n, dtype=torch.int64)
     pointers = [0, 0, 0] if ranges is None else [r.data_ptr() for r in ranges]
+    if refcoef is not None:
+        refcoef = refcoef.detach().float().contiguous()
+    ref_range = None if ref_grid is None else torch.stack(
+        [v.detach().float().reshape(()) for v in ref_grid]).contiguous()
     failed = lib.read_arrays(
         packed.data_ptr(), planes, n, hp, wp, g, terms.words, terms.arrays,
         *(t.data_ptr() for t in (terms.start, di, dj, terms.word, terms.mask, cells)),
         cells.shape[1], oc, slices, cell_bits, ho, wo, sh, sw, int(bit_serial),
-        *pointers, colscale.data_ptr(), scale.data_ptr(), 0, n, out.data_ptr(),
+        *pointers, colscale.data_ptr(), 0 if refcoef is None else refcoef.data_ptr(),
+        0 if ref_range is None else ref_range.data_ptr(), scale.data_ptr(), 0, n, out.data_ptr(),
         reads.data_ptr())
     if failed:
         raise MemoryError("crossbar popcount read: out of memory")

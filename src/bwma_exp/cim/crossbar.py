@@ -124,13 +124,15 @@ class Crossbar(nn.Module):
         if (self.native and not needs_grad and bits is not None and self._uniform()
                 and binary.available(q, values, bits, self.cell_bits)):
             out, reads = self._popcount(layer, q, values, cells, bits, place, groups)
-            planes = None
+            planes, kernel_read = None, True     # the kernel read the reference columns too
         else:
+            kernel_read = False
             planes, plane_place = _input_planes(q, bits, place, self.bit_serial)
             out, reads = self._op_read(layer, planes, plane_place, values, cells, groups, n)
         if range_only:   # the terms that depend on the ADC range
             return out
-        out = out + self._offset(layer, q, bits, place, planes, cells, groups, n)
+        if not (kernel_read and self.reference_column):
+            out = out + self._offset(layer, q, bits, place, planes, cells, groups, n)
         if a_min is not None:   # a_min·Σ_rows w over the rows that hold a real input
             out = out + a_min * _window_sum(layer, torch.ones_like(x[:1]), w)
         if layer.bias is not None:
@@ -146,17 +148,26 @@ class Crossbar(nn.Module):
         if self._terms is None:
             self._terms = binary.Terms.build(self.rows // (self.kernel[0] * self.kernel[1]),
                                              self.kernel, self.subarray, self.mapping)
-        adc_grid = None
-        if self.adc is not None:
-            if not self.adc.training and bool(self.adc.initialized):
-                adc_grid = self.adc.grid(q.new_empty(0))
-            else:   # this batch's statistics, from its first images' partial sums
-                first = self._stat_images(q, values.shape, groups, bits)
-                planes, _ = _input_planes(q[:first], bits, place, self.bit_serial)
-                adc_grid = self.adc.grid(self._partial_sums(layer, planes, values, groups))
+        first = self._stat_images(q, values.shape, groups, bits)
+        adc_grid = self._grid(self.adc, layer, q[:first], values, bits, place, groups)
+        ref_grid = None
+        if self.reference_column:
+            ones = q.new_ones(groups, *layer.weight.shape[1:])
+            ref_grid = self._grid(self.reference_adc, layer, q[:first], ones, bits, place,
+                                  groups)
         return binary.read(q, values, self._terms, _conv_args(layer), groups, bits,
                            self.bit_serial, place, cells.colscale, cells.slices, self.cell_bits,
-                           adc_grid)
+                           adc_grid, cells.refcoef if self.reference_column else None, ref_grid)
+
+    def _grid(self, adc, layer, q, values, bits, place, groups):
+        """(lo, hi, step) of ``adc`` for this batch: the stored range in evaluation, else the
+        statistics of the first images' partial sums (``q``: their codes); None: no ADC."""
+        if adc is None:
+            return None
+        if not adc.training and bool(adc.initialized):
+            return adc.grid(q.new_empty(0))
+        planes, _ = _input_planes(q, bits, place, self.bit_serial)
+        return adc.grid(self._partial_sums(layer, planes, values, groups))
 
     def _op_read(self, layer, planes, place, values, cells, groups, n):
         psum = self._partial_sums(layer, planes, values, groups)     # (P·N, g, A, Oc/g, L)

@@ -78,13 +78,29 @@ static inline float adc_value(int32_t z, const float *lo, const float *hi, const
     return lo[i] + step[i] * rintf((v - lo[i]) / step[i]);
 }
 
+/* acc[o][x] += s * coef[o] * ADC_ref(zr[x]): the reference column's read (one range, or none:
+ * lo NULL) weighted by each output's offset. */
+static void add_reference(float *acc, const int32_t *zr, const float *coef, float s, int Og,
+                          int Wo, const float *lo, const float *hi, const float *step,
+                          float *val) {
+    for (int x = 0; x < Wo; x++) val[x] = adc_value(zr[x], lo, hi, step, 0) * s;
+    for (int o = 0; o < Og; o++) {
+        const float c = coef[o];
+        float *dst = acc + o * Wo;
+        for (int x = 0; x < Wo; x++) dst[x] += c * val[x];
+    }
+}
+
 /* Subarray a of every group holds terms [term_start[a], term_start[a+1]): term t reads word
  * term_word[t] (masked to its rows by term_mask[t]) of the input at kernel offset
  * (term_di[t], term_dj[t]); cells [G][T][Oc][K] hold, per column and cell bit k, the cells
  * whose level has bit k set. Column c of group g belongs to output o = c / J (J bit slices).
  * out[n][g*Og + o][oy][ox] = sum_q scale[q] sum_a sum_{c of o} colscale[g][a][c] *
- * ADC_{g,a,c}(z_{a,c,q}), q over the planes (bit_serial) or one multi-bit read of
- * sum_p 2^p z_p; the ADC range arrays are [G][A][Oc] (NULL: no ADC, the partial sum itself).
+ * ADC_{g,a,c}(z_{a,c,q}) [+ refcoef[g][a][o] * ADC_ref(r_{a,q})], q over the planes
+ * (bit_serial) or one multi-bit read of sum_p 2^p z_p; the ADC range arrays are [G][A][Oc]
+ * (NULL: no ADC, the partial sum itself). refcoef (NULL: none) adds each subarray's reference
+ * column r (the popcount of its input rows), read through its own ADC (ref_range = lo, hi,
+ * step; NULL: exact).
  * reads[n] counts the ADC conversions of image n. One output row at a time, so the inner loops
  * run along the row (vectorised) and the row's partial sums (Oc*Wo of them) stay in L1. */
 static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G, int Wd,
@@ -93,17 +109,20 @@ static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G
                        const word_t *term_mask, const word_t *cells, int T, int Oc, int J,
                        int K, int Ho, int Wo, int sh, int sw, int bit_serial, const float *lo,
                        const float *hi, const float *step, const float *colscale,
-                       const float *scale, int n0, int n1, float *out, int64_t *reads) {
+                       const float *refcoef, const float *ref_range, const float *scale,
+                       int n0, int n1, float *out, int64_t *reads) {
     const size_t plane = (size_t)N * Hp * Wp * G * Wd, pixel = (size_t)G * Wd;
     const int row = Oc * Wo, Og = Oc / J;
     word_t *words = malloc(sizeof(word_t) * Wo);
-    int32_t *z = malloc(sizeof(int32_t) * row * 2);
-    float *acc = malloc(sizeof(float) * Og * Wo);
+    int32_t *z = malloc(sizeof(int32_t) * (row + Wo) * 2);
+    float *acc = malloc(sizeof(float) * (Og + 1) * Wo), *rval = acc + Og * Wo;
     if (!words || !z || !acc) {
         free(words); free(z); free(acc);
         return 1;
     }
-    int32_t *multi = z + row;
+    int32_t *multi = z + row, *zr = z + 2 * row, *multi_r = zr + Wo;
+    const float *rlo = ref_range, *rhi = ref_range ? ref_range + 1 : 0,
+                *rstep = ref_range ? ref_range + 2 : 0;
     for (int n = n0; n < n1; n++)
         for (int g = 0; g < G; g++)
             for (int oy = 0; oy < Ho; oy++) {
@@ -111,9 +130,13 @@ static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G
                 for (int a = 0; a < A; a++) {
                     const size_t range = ((size_t)g * A + a) * Oc;
                     const float *cs = colscale + range;
-                    if (!bit_serial) memset(multi, 0, sizeof(int32_t) * row);
+                    if (!bit_serial) {
+                        memset(multi, 0, sizeof(int32_t) * row);
+                        memset(multi_r, 0, sizeof(int32_t) * Wo);
+                    }
                     for (int p = 0; p < P; p++) {
                         memset(z, 0, sizeof(int32_t) * row);
+                        memset(zr, 0, sizeof(int32_t) * Wo);
                         for (int t = term_start[a]; t < term_start[a + 1]; t++) {
                             const word_t *in = packed + p * plane
                                 + (((size_t)n * Hp + oy * sh + term_di[t]) * Wp + term_dj[t])
@@ -125,6 +148,8 @@ static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G
                                 any |= words[x] != 0;
                             }
                             if (!any) continue;
+                            if (refcoef)    /* the reference column: every row's cell on */
+                                for (int x = 0; x < Wo; x++) zr[x] += POPCOUNT(words[x]);
                             const word_t *col = cells + ((size_t)g * T + t) * Oc * K;
                             for (int c = 0; c < Oc; c++)
                                 for (int k = 0; k < K; k++) {
@@ -144,17 +169,23 @@ static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G
                                 for (int x = 0; x < Wo; x++)
                                     dst[x] += w * adc_value(zc[x], lo, hi, step, range + c);
                             }
+                            if (refcoef) add_reference(acc, zr, refcoef + ((size_t)g * A + a) * Og,
+                                                       sq, Og, Wo, rlo, rhi, rstep, rval);
                         } else {
                             for (int i = 0; i < row; i++) multi[i] += z[i] << p;
+                            for (int x = 0; x < Wo; x++) multi_r[x] += zr[x] << p;
                         }
                     }
-                    if (!bit_serial)
+                    if (!bit_serial) {
                         for (int c = 0; c < Oc; c++) {
                             const float w = cs[c] * scale[0];
                             float *dst = acc + (c / J) * Wo;
                             for (int x = 0; x < Wo; x++)
                                 dst[x] += w * adc_value(multi[c * Wo + x], lo, hi, step, range + c);
                         }
+                        if (refcoef) add_reference(acc, multi_r, refcoef + ((size_t)g * A + a) * Og,
+                                                   scale[0], Og, Wo, rlo, rhi, rstep, rval);
+                    }
                 }
                 reads[n] += (int64_t)A * (bit_serial ? P : 1) * row;
                 for (int o = 0; o < Og; o++)
@@ -193,11 +224,12 @@ int read_arrays(const word_t *packed, int P, int N, int Hp, int Wp, int G, int W
                 const int32_t *term_dj, const int32_t *term_word, const word_t *term_mask,
                 const word_t *cells, int T, int Oc, int J, int K, int Ho, int Wo, int sh,
                 int sw, int bit_serial, const float *lo, const float *hi, const float *step,
-                const float *colscale, const float *scale, int n0, int n1, float *out,
-                int64_t *reads) {
+                const float *colscale, const float *refcoef, const float *ref_range,
+                const float *scale, int n0, int n1, float *out, int64_t *reads) {
     int failed = 0;
     SPLIT(failed |= read_images(packed, P, N, Hp, Wp, G, Wd, A, term_start, term_di, term_dj,
                                 term_word, term_mask, cells, T, Oc, J, K, Ho, Wo, sh, sw,
-                                bit_serial, lo, hi, step, colscale, scale, a, b, out, reads))
+                                bit_serial, lo, hi, step, colscale, refcoef, ref_range, scale,
+                                a, b, out, reads))
     return failed;
 }
