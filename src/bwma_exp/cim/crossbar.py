@@ -78,7 +78,7 @@ class Crossbar(nn.Module):
             with torch.no_grad():
                 value = self._tiled(layer, x.detach(), w.detach(), grid)
             out = _IdealGradient.apply(x, w, layer.bias, value, _conv_args(layer))
-            if self.training and not self._calibrated():
+            if not self._calibrated():   # the range learns (in calibration too, in eval mode)
                 out = out + self._range_gradient(layer, x.detach(), w.detach(), grid)
             return out
         return self._tiled(layer, x, w, grid)
@@ -129,15 +129,14 @@ class Crossbar(nn.Module):
             kernel_read = False
             planes, plane_place = _input_planes(q, bits, place, self.bit_serial)
             out, reads = self._op_read(layer, planes, plane_place, values, cells, groups, n)
-        if range_only:   # the terms that depend on the ADC range
-            return out
-        if not (kernel_read and self.reference_column):
-            out = out + self._offset(layer, q, bits, place, planes, cells, groups, n)
-        if a_min is not None:   # a_min·Σ_rows w over the rows that hold a real input
-            out = out + a_min * _window_sum(layer, torch.ones_like(x[:1]), w)
-        if layer.bias is not None:
-            out = out + layer.bias.reshape(1, -1, 1)
-        self._count(values, reads, out.shape[-1], place.numel(), groups)
+        if not range_only:   # range_only: just the terms that depend on the ADC range
+            if not (kernel_read and self.reference_column):
+                out = out + self._offset(layer, q, bits, place, planes, cells, groups, n)
+            if a_min is not None:   # a_min·Σ_rows w over the rows that hold a real input
+                out = out + a_min * _window_sum(layer, torch.ones_like(x[:1]), w)
+            if layer.bias is not None:
+                out = out + layer.bias.reshape(1, -1, 1)
+            self._count(values, reads, out.shape[-1], place.numel(), groups)
         if w.dim() == 2:
             return out.reshape(n, -1)
         return out.reshape(n, -1, *_out_size(layer, x))

@@ -1,23 +1,51 @@
-"""`python calibrate.py ckpt_path=<run> quant=cimq`: CIMQ's post-training quantization with
-random quantization dropping (QDrop, Wei et al., ICLR 2022).
+"""`python calibrate.py ckpt_path=<run> quant=cimq`: CIMQ's post-training quantization on the
+tiled chip, block by block, with random quantization dropping (QDrop, Wei et al., ICLR 2022;
+block reconstruction as in BRECQ, Li et al., ICLR 2021).
 
-The trained network (full precision or already cimq) is rebuilt twice from its run config: a
-full-precision reference and the quant=cimq network, both with the checkpoint's weights. Layer
-by layer, on ``calibration.images`` training images, the quantized layer's learnable steps
-(weight and activation; the weights themselves stay fixed) are fitted by Adam to minimise the
-mean squared error between its output and the reference layer's output. The quantized layer
-reads what the quantized network (its earlier layers already calibrated) feeds it, so the
-fit corrects the error accumulated so far; in every step each input element is replaced, with
-probability ``calibration.drop_prob``, by the full-precision network's value there (QDrop's
-dropping; 0 turns it off), which keeps the steps from overfitting the few images.
-Calibration runs untiled (partial sums at infinite resolution); tiled runs are refused, as
-their per-array steps do not fit the untiled layers.
+The trained network (full precision or cimq, trained tiled or untiled) is rebuilt twice from
+its run config: a full-precision reference and the quant=cimq network, both with the
+checkpoint's weights. The quantized network is the chip: crossbars are attached to every
+quantized layer before the checkpoint is loaded, with the run's device, crossbar_size,
+``hardware.mapping`` and ``cim`` settings (``adc_bits``: the run's unless given), so each layer
+is computed subarray by subarray with one weight step per crossbar array, bit-sparse
+activation codes and the ReparamClipADC partial sums (an untiled checkpoint's per-layer weight
+step holds for every array; quantizer state the checkpoint lacks starts from the first
+calibration batch).
+
+Calibration units (``calibration_units``): the network's residual blocks, found from the module
+tree: below the root, plain containers (nn.Sequential, nn.ModuleList, nn.ModuleDict) are
+looked through, and the first module with its own forward that holds crossbar layers is a unit
+(ResNet's BasicBlock, ReActNet's block), unless it only groups such blocks (then they are the
+units). A unit holding a single crossbar layer, and a crossbar layer outside any block (a
+quantized stem or classifier, VGG's layers), is reconstructed as that layer.
+
+Unit by unit, in forward order, on ``calibration.images`` training images: the unit's inputs
+are what the quantized network (its earlier units already calibrated) feeds it, its targets
+the reference unit's outputs, and Adam fits the quantizer parameters of the unit's crossbar
+layers (weight steps per array, activation steps, the ADC clip θ; weights, biases and
+BatchNorm stay fixed) to minimise the mean squared error between the two outputs, with a
+learning rate relative to each parameter's size; the fit's parameters with the lowest error
+on all the images (measured at its start and ``CHECKS`` times during it) are kept, so no unit
+ends worse than it started. In every
+step each element of the unit's input is replaced, with probability ``calibration.drop_prob``,
+by the full-precision network's value there (QDrop's dropping on the block input; 0 turns it
+off), which keeps the steps from overfitting the few images. The chip reads every wordline
+input as an activation code, so a dropped element still passes the unit's first activation
+quantizer: what is dropped is the quantization error accumulated before the unit.
+
+Each unit costs two forward passes over the images (the reference's and the quantized
+network's, both stopped at the unit); no whole-network activation cache is kept. A rich bar
+shows the units in a terminal; a pipe, a log or ``CI=true`` gets one line per unit.
 
 Writes ``checkpoints/calibrated.ckpt`` (the state dict and the composed train config of the
-calibrated network) and ``calibrate.json`` (test accuracy before and after) in its run folder.
+calibrated, tiled network) and ``calibrate.json`` (test accuracy of the same chip before
+calibration, its quantizers started from the first calibration batch, and after, and each
+unit's reconstruction MSE before and after) in its run folder.
 """
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,18 +57,23 @@ from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
 from ..cim.attach import crossbar_layers
+from ..cim.config import run_crossbar
 from ..module import CIMClassifier
-from ..quant.layers import QConv2d
-from ..utils.builders import build_datamodule, build_model, build_spec
+from ..quant import regularization_loss
+from ..quant.contract import PartialSumQuantizer, Quantizer
+from ..utils.builders import attach_cim, build_datamodule, build_model, build_spec, input_shape
 from ..utils.checkpoint_io import AtomicCheckpointIO
 from ..utils.errors import ConfigError
-from ..utils.progress import step_line
+from ..utils.progress import StepBar
 from ..utils.schema import PositiveFloat, PositiveInt, Range, check, check_value
 from ..utils.summary import atomic_write_json
+from ..utils.validation import AdcBits
 from .common import fmt_pct, print_result_table, run_dir
 from .evaluate import load_run_config, resolve_checkpoint
 
 METHODS = ("cimq",)
+CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
+CHUNK = 32   # images per forward outside the fit (bounds the partial sums held at once)
 
 
 @dataclass(frozen=True)
@@ -50,11 +83,23 @@ class Calibration:
     images: PositiveInt = 256
     """Training images the steps are fitted on."""
     iters: PositiveInt = 200
-    """Adam steps per layer."""
+    """Adam steps per unit (residual block or single layer)."""
     batch_size: PositiveInt = 32
     drop_prob: Annotated[float, Range(0, 1, hi_open=True)] = 0.5
-    """Probability an activation element keeps its full-precision value (QDrop)."""
+    """Probability an input element of a unit takes its full-precision value (QDrop)."""
     lr: PositiveFloat = 1e-3
+    """Adam's learning rate relative to each parameter's size (lr · mean |p| at the start)."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One calibration unit: a residual block, or a single crossbar layer."""
+
+    name: str
+    """The module's name in the network (a layer's own name for a single layer)."""
+    module: nn.Module
+    layers: tuple[str, ...]
+    """Names of its crossbar layers, in module order."""
 
 
 def _settings(cfg: DictConfig) -> dict[str, Any]:
@@ -63,33 +108,53 @@ def _settings(cfg: DictConfig) -> dict[str, Any]:
             "drop_prob": float(s.drop_prob), "lr": float(s.lr)}
 
 
-def _network(train_cfg: DictConfig, datamodule, state: dict[str, torch.Tensor], ckpt: Path
-             ) -> nn.Module:
-    """The model of ``train_cfg`` with the checkpoint's weights; quantizer state it lacks (a
-    full-precision checkpoint) or has but the new method does not use is left to the method."""
-    net = build_model(train_cfg, build_spec(train_cfg), datamodule)
-    weights = {k[len("net."):]: v for k, v in state.items() if k.startswith("net.")}
-    missing, unexpected = net.load_state_dict(weights, strict=False)
-    own = ("weight_quantizer.", "act_quantizer.", ".cim.")
-    bad = [k for k in missing + unexpected if not any(part in k for part in own)]
-    if bad:
-        raise ConfigError("ckpt_path", str(ckpt), f"a checkpoint of model={train_cfg.model.name}",
-                          hint=f"parameter {bad[0]} does not match.")
-    return net
+# -- the units -------------------------------------------------------------------------------
+
+def calibration_units(net: nn.Module) -> list[Unit]:
+    """The network's calibration units in module order (see the module docstring); every
+    crossbar layer is in exactly one."""
+    layers = {id(m): n for n, m in crossbar_layers(net)}
+    named = dict(net.named_modules())
+
+    def held(module: nn.Module) -> list[str]:
+        return [layers[id(m)] for m in module.modules() if id(m) in layers]
+
+    def is_block(module: nn.Module) -> bool:
+        return (not isinstance(module, CONTAINERS) and id(module) not in layers
+                and len(held(module)) >= 2)
+
+    units: list[Unit] = []
+
+    def walk(module: nn.Module, prefix: str) -> None:
+        for name, child in module.named_children():
+            full = prefix + name
+            inside = held(child)
+            if not inside:
+                continue
+            if id(child) in layers:
+                units.append(Unit(full, child, (full,)))
+            elif isinstance(child, CONTAINERS) or any(
+                    is_block(m) for m in child.modules() if m is not child):
+                walk(child, full + ".")
+            elif len(inside) == 1:
+                units.append(Unit(inside[0], named[inside[0]], (inside[0],)))
+            else:
+                units.append(Unit(full, child, tuple(inside)))
+
+    walk(net, "")
+    return units
 
 
-def _variant(train_cfg: DictConfig, method_cfg: DictConfig | None) -> DictConfig:
-    cfg = OmegaConf.create(OmegaConf.to_container(train_cfg, resolve=True))
-    cfg.cim = {**(cfg.get("cim") or {}), "tiled": False}
-    if method_cfg is None:   # the full-precision reference
-        cfg.quant = {**cfg.quant, "method": "fp", "options": {}}
-        cfg.w_bits = 32
-    else:
-        cfg.quant, cfg.w_bits = method_cfg.quant, method_cfg.w_bits
-        if method_cfg.get("act_bits") is not None:
-            cfg.act_bits = method_cfg.act_bits
-    return cfg
+def unit_parameters(net: nn.Module, unit: Unit) -> list[nn.Parameter]:
+    """What calibration fits: every parameter of the unit's crossbar layers' submodules (their
+    weight and activation quantizers and the crossbar's ADC), not the layers' own weight and
+    bias."""
+    named = dict(net.named_modules())
+    return [p for name in unit.layers
+            for n, p in named[name].named_parameters() if "." in n]
 
+
+# -- data ------------------------------------------------------------------------------------
 
 def _images(datamodule, count: int) -> torch.Tensor:
     datamodule.setup("fit")
@@ -103,117 +168,276 @@ def _images(datamodule, count: int) -> torch.Tensor:
     return torch.cat(batches)[:count]
 
 
+class _Stop(Exception):
+    """Ends a forward pass once the unit's input (and output) are recorded."""
+
+
 @torch.no_grad()
-def _layer_io(net: nn.Module, layer: nn.Module, images: torch.Tensor, chunk: int = 64):
-    inputs, outputs = [], []
+def unit_io(net: nn.Module, unit: nn.Module, images: torch.Tensor, outputs: bool = True,
+            chunk: int = CHUNK) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The unit's input (and output) on every image, in one forward of ``net`` per chunk,
+    each stopped at the unit: nothing after it runs."""
+    inputs, results = [], []
 
-    def record(module, args, output) -> None:   # returns None: the output is left unchanged
+    def before(module, args) -> None:
+        if len(args) != 1 or not isinstance(args[0], torch.Tensor):
+            raise TypeError(f"{type(module).__name__}: calibration units take one tensor")
         inputs.append(args[0])
-        outputs.append(output)
+        if not outputs:
+            raise _Stop
 
-    handle = layer.register_forward_hook(record)
+    def after(module, args, output) -> None:
+        results.append(output)
+        raise _Stop
+
+    handles = [unit.register_forward_pre_hook(before)]
+    if outputs:
+        handles.append(unit.register_forward_hook(after))
     try:
         for start in range(0, images.shape[0], chunk):
-            net(images[start:start + chunk])
+            try:
+                net(images[start:start + chunk])
+            except _Stop:
+                pass
     finally:
-        handle.remove()
-    return torch.cat(inputs), torch.cat(outputs)
+        for handle in handles:
+            handle.remove()
+    if len(inputs) != -(-images.shape[0] // chunk):
+        raise RuntimeError("the calibration unit did not run once per forward")
+    return torch.cat(inputs), torch.cat(results) if outputs else None
 
 
-def qdrop_forward(layer: nn.Module, x: torch.Tensor, drop_prob: float,
-                  generator: torch.Generator | None = None,
-                  x_fp: torch.Tensor | None = None) -> torch.Tensor:
-    """The layer's output on its quantized input ``x``, each element replaced w.p.
-    ``drop_prob`` by the full-precision value ``x_fp`` (default: x itself, unquantized)."""
-    a = layer.act_quantizer(x)
-    if drop_prob > 0:
-        keep_fp = torch.rand(x.shape, generator=generator, device=x.device) < drop_prob
-        a = torch.where(keep_fp, x if x_fp is None else x_fp, a)
-    w = layer.weight_quantizer(layer.weight)
-    if isinstance(layer, QConv2d):
-        return layer._conv_forward(a, w, layer.bias)
-    return F.linear(a, w, layer.bias)
+# -- the fit ---------------------------------------------------------------------------------
+
+def qdrop_inputs(inputs: torch.Tensor, fp_inputs: torch.Tensor, drop_prob: float,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+    """QDrop on a unit's input: each element of the quantized network's ``inputs`` replaced
+    w.p. ``drop_prob`` by the full-precision network's value ``fp_inputs``."""
+    if drop_prob <= 0:
+        return inputs
+    keep_fp = torch.rand(inputs.shape, generator=generator, device=inputs.device) < drop_prob
+    return torch.where(keep_fp, fp_inputs, inputs)
 
 
-def calibrate_layer(layer: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
-                    settings: dict[str, Any], generator: torch.Generator,
-                    fp_inputs: torch.Tensor | None = None) -> tuple[float, float]:
-    """Fit the layer's quantizer steps on ``inputs`` (the quantized network's) towards
-    ``targets``; ``fp_inputs``: the reference's inputs for QDrop (default: ``inputs``).
-    Returns the reconstruction MSE before and after."""
-    layer.train()
-    layer(inputs[:settings["batch_size"]])       # first batch: the quantizers' initial steps
-    layer.eval()                                 # fixed steps from here; no regulariser
-    params = [p for n, p in layer.named_parameters() if "_quantizer." in n]
+@torch.no_grad()
+def unit_error(unit: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
+               chunk: int = CHUNK) -> float:
+    """MSE between the unit's outputs on ``inputs`` (no dropping) and ``targets``."""
+    total = 0.0
+    for start in range(0, inputs.shape[0], chunk):
+        out = unit(inputs[start:start + chunk])
+        total += float(F.mse_loss(out, targets[start:start + chunk], reduction="sum"))
+    return total / targets.numel()
 
-    def full_error() -> float:
-        with torch.no_grad():
-            return float(F.mse_loss(qdrop_forward(layer, inputs, 0.0), targets))
 
-    before = full_error()
-    if params:
-        optimizer = torch.optim.Adam(params, lr=settings["lr"])
-        for _ in range(settings["iters"]):
-            idx = torch.randint(inputs.shape[0], (settings["batch_size"],), generator=generator)
-            out = qdrop_forward(layer, inputs[idx], settings["drop_prob"], generator,
-                                None if fp_inputs is None else fp_inputs[idx])
-            loss = F.mse_loss(out, targets[idx])
+CHECKS = 4   # full-set evaluations of a unit's fit (besides its start); the best is kept
+
+
+def calibrate_unit(unit: nn.Module, params: list[nn.Parameter], inputs: torch.Tensor,
+                   targets: torch.Tensor, settings: dict[str, Any], generator: torch.Generator,
+                   fp_inputs: torch.Tensor | None = None,
+                   report: Callable[[int, torch.Tensor], None] | None = None
+                   ) -> tuple[float, float]:
+    """Fit ``params`` (the unit's quantizer parameters) by Adam so that ``unit`` maps
+    ``inputs`` (the quantized network's) to ``targets``; ``fp_inputs``: the reference's
+    inputs for QDrop (None: no dropping). The unit stays in eval mode (fixed BatchNorm, no
+    regulariser); Adam's learning rate is ``settings["lr"]`` times each parameter's mean
+    magnitude. The MSE on all of ``inputs`` (no dropping) is measured at the start and
+    ``CHECKS`` times during the fit (the last at its end), and the parameters of the lowest
+    are kept: the straight-through gradients of rounding and ADC are noisy, and a unit is
+    never left worse than it started. ``report(step, loss)`` is told every step. Returns the
+    MSE before and after."""
+    unit.eval()
+    before = unit_error(unit, inputs, targets)
+    if not params:
+        return before, before
+    best, kept = before, [p.detach().clone() for p in params]
+    flags = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(True)
+    # lr relative to each parameter's size: weight steps (~0.05), activation steps and ADC
+    # clips θ (~0.5) all move by about the same fraction of themselves per step
+    optimizer = torch.optim.Adam(
+        [{"params": [p], "lr": settings["lr"] * max(float(p.detach().abs().mean()), 1e-8)}
+         for p in params])
+    iters = settings["iters"]
+    checks = {round(iters * (k + 1) / CHECKS) for k in range(CHECKS)} | {iters}
+    try:
+        for step in range(1, iters + 1):
+            idx = torch.randint(inputs.shape[0], (settings["batch_size"],), generator=generator,
+                                device=generator.device).to(inputs.device)
+            x = inputs[idx]
+            if fp_inputs is not None:
+                x = qdrop_inputs(x, fp_inputs[idx], settings["drop_prob"], generator)
+            loss = F.mse_loss(unit(x), targets[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-    return before, full_error()
+            if report is not None:
+                report(step, loss.detach())
+            if step in checks:
+                error = unit_error(unit, inputs, targets)
+                if error < best:
+                    best, kept = error, [p.detach().clone() for p in params]
+    finally:
+        for p, flag in zip(params, flags):
+            p.requires_grad_(flag)
+    with torch.no_grad():
+        for p, value in zip(params, kept):
+            p.copy_(value)
+    return before, best
+
+
+@torch.no_grad()
+def initialize_quantizers(net: nn.Module, images: torch.Tensor) -> int:
+    """Start every quantizer state the checkpoint did not carry (steps, ADC clip ranges) from
+    one forward of ``images``: only the quantizers and ADCs not yet initialized are in
+    training mode for it (what the checkpoint carries, BatchNorm statistics and the crossbars'
+    training-only noise stay untouched). Returns how many were started."""
+    modules = [m for _, layer in crossbar_layers(net) for m in layer.modules()
+               if isinstance(m, (Quantizer, PartialSumQuantizer))
+               and not bool(getattr(m, "initialized", True))]
+    net.eval()
+    if not modules:
+        return 0
+    for m in modules:
+        m.train()
+    try:
+        net(images)
+    finally:
+        for m in modules:
+            m.eval()
+        regularization_loss(net)   # the bit-sparsity terms of that forward: read and dropped
+    return len(modules)
+
+
+# -- the task --------------------------------------------------------------------------------
+
+def _network(train_cfg: DictConfig, datamodule, state: dict[str, torch.Tensor], ckpt: Path,
+             tiled: bool) -> nn.Module:
+    """The model of ``train_cfg`` with the checkpoint's weights, with crossbars attached first
+    when ``tiled`` (so a tiled checkpoint's per-array steps and ADC state load into matching
+    shapes, and an untiled step is expanded to every array); quantizer and crossbar state it
+    lacks (a full-precision checkpoint) or has but the new method does not use is left to the
+    method."""
+    net = build_model(train_cfg, build_spec(train_cfg), datamodule)
+    if tiled:
+        attach_cim(train_cfg, net, input_shape(datamodule), force=True)
+    weights = {k[len("net."):]: v for k, v in state.items() if k.startswith("net.")}
+    missing, unexpected = net.load_state_dict(weights, strict=False)
+    own = ("weight_quantizer.", "act_quantizer.", ".cim.")
+    bad = [k for k in missing + unexpected if not any(part in k for part in own)]
+    if bad:
+        raise ConfigError("ckpt_path", str(ckpt), f"a checkpoint of model={train_cfg.model.name}",
+                          hint=f"parameter {bad[0]} does not match.")
+    return net
+
+
+def _variant(train_cfg: DictConfig, method_cfg: DictConfig | None) -> DictConfig:
+    """The reference's config (method_cfg None: full precision, untiled) or the chip's: the
+    run's model, data, device, crossbar and cim settings, tiled, with the method, w_bits and
+    (when given) act_bits and adc_bits of ``method_cfg``."""
+    cfg = OmegaConf.create(OmegaConf.to_container(train_cfg, resolve=True))
+    cfg.cim = {**(cfg.get("cim") or {}), "tiled": method_cfg is not None}
+    if method_cfg is None:   # the full-precision reference
+        cfg.quant = {**cfg.quant, "method": "fp", "options": {}}
+        cfg.w_bits = 32
+    else:
+        cfg.quant, cfg.w_bits = method_cfg.quant, method_cfg.w_bits
+        if method_cfg.get("act_bits") is not None:
+            cfg.act_bits = method_cfg.act_bits
+        if method_cfg.get("adc_bits") is not None:
+            cfg.adc_bits = method_cfg.adc_bits
+    return cfg
+
+
+def _device(cfg: DictConfig) -> torch.device:
+    if str(cfg.accelerator) in ("auto", "gpu", "cuda") and torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
 
 
 def calibrate(cfg: DictConfig) -> dict[str, Any]:
     if cfg.quant.method not in METHODS:
         raise ConfigError("quant", cfg.quant.method, ", ".join(METHODS),
                           hint="post-training calibration is CIMQ's (QDrop).")
+    check_value("adc_bits", AdcBits | None, cfg.get("adc_bits"))
     settings = _settings(cfg)
     ckpt, run = resolve_checkpoint(str(cfg.ckpt_path))
     train_cfg = load_run_config(run)
     if train_cfg.quant.method not in ("fp",) + METHODS:
         raise ConfigError("ckpt_path", str(ckpt), "a run trained with quant=fp or quant=cimq")
-    if (train_cfg.get("cim") or {}).get("tiled", False):
-        raise ConfigError("ckpt_path", str(ckpt), "a run trained with cim.tiled=false",
-                          hint="calibration fits untiled steps (one per layer).")
     pl.seed_everything(int(cfg.seed), verbose=False)
+    started = time.perf_counter()
     state = torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"]
     datamodule = build_datamodule(train_cfg)
-    reference = _network(_variant(train_cfg, None), datamodule, state, ckpt).eval()
+    device = _device(cfg)
+    reference = _network(_variant(train_cfg, None), datamodule, state, ckpt, tiled=False)
     quant_cfg = _variant(train_cfg, cfg)
-    net = _network(quant_cfg, datamodule, state, ckpt)
-    images = _images(datamodule, settings["images"])
-    generator = torch.Generator().manual_seed(int(cfg.seed))
-    ref_layers = dict(reference.named_modules())
-    errors = {}
-    net.eval()   # calibrate_layer leaves each layer in eval mode too
-    # Two passes per layer: keeping every layer's activations for all images at once would
-    # not fit for ImageNet networks, and the quantized inputs change as layers are fitted.
-    layers = list(crossbar_layers(net))
-    width = len(str(len(layers)))
-    for index, (name, layer) in enumerate(layers, 1):
-        fp_inputs, targets = _layer_io(reference, ref_layers[name], images)
-        inputs, _ = _layer_io(net, layer, images)   # what the calibrated layers before feed it
-        errors[name] = calibrate_layer(layer, inputs, targets, settings, generator, fp_inputs)
-        before, after = errors[name]
-        step_line(f"layer {index:>{width}}/{len(layers)} {name}: "
-                  f"MSE {before:.4g} -> {after:.4g}")
+    chip = run_crossbar(quant_cfg)
+    net = _network(quant_cfg, datamodule, state, ckpt, tiled=True)
+    reference, net = reference.to(device).eval(), net.to(device).eval()
+    reference.requires_grad_(False)
+    net.requires_grad_(False)   # calibrate_unit enables each unit's quantizer parameters
+    images = _images(datamodule, settings["images"]).to(device)
+    generator = torch.Generator(device=device).manual_seed(int(cfg.seed))
+    initialize_quantizers(net, images[:settings["batch_size"]])
+    acc_before = _test_accuracy(cfg, net, datamodule)
+    net.to(device).eval()
+    units = calibration_units(net)
+    ref_modules = dict(reference.named_modules())
+    errors: dict[str, tuple[float, float]] = {}
+    width = len(str(len(units)))
+    with StepBar(len(units), "calibrating") as bar:
+        report = None
+        if bar.interactive:
+            def report(step: int, loss: torch.Tensor) -> None:
+                bar.detail(f"step {step}/{settings['iters']} · MSE {float(loss):.3g}")
+        for index, unit in enumerate(units, 1):
+            bar.start(unit.name)
+            # Two passes per unit, each stopped at it: keeping every unit's activations for
+            # all images at once would not fit for ImageNet networks, and the quantized
+            # inputs change as the units before are fitted.
+            fp_inputs, targets = unit_io(reference, ref_modules[unit.name], images)
+            inputs, _ = unit_io(net, unit.module, images, outputs=False)
+            errors[unit.name] = calibrate_unit(
+                unit.module, unit_parameters(net, unit), inputs, targets, settings, generator,
+                fp_inputs if settings["drop_prob"] > 0 else None, report)
+            del fp_inputs, targets, inputs
+            before, after = errors[unit.name]
+            layers = len(unit.layers)
+            bar.done(f"block {index:>{width}}/{len(units)} {unit.name} "
+                     f"({layers} layer{'s' if layers > 1 else ''}): "
+                     f"MSE {before:.4g} -> {after:.4g}")
     acc = _test_accuracy(cfg, net, datamodule)
+    seconds = time.perf_counter() - started
     folder = run_dir()
     (folder / "checkpoints").mkdir(parents=True, exist_ok=True)
     out_ckpt = folder / "checkpoints" / "calibrated.ckpt"
-    module = CIMClassifier(net, datamodule.num_classes, optimizer=torch.optim.SGD)
+    module = CIMClassifier(net.cpu(), datamodule.num_classes, optimizer=torch.optim.SGD)
     AtomicCheckpointIO().save_checkpoint({"state_dict": module.state_dict(),  # atomic, in place
                                           "config": OmegaConf.to_container(quant_cfg, resolve=True)},
                                          out_ckpt)
-    result = {"ckpt_path": str(ckpt), "calibrated_ckpt": str(out_ckpt), "test_acc": acc,
+    result = {"ckpt_path": str(ckpt), "calibrated_ckpt": str(out_ckpt),
+              "test_acc_before": acc_before, "test_acc": acc,
               "quant": cfg.quant.method, "w_bits": int(quant_cfg.w_bits),
-              "act_bits": int(quant_cfg.act_bits), **settings,
-              "layer_mse": {k: {"before": b, "after": a} for k, (b, a) in errors.items()}}
+              "act_bits": int(quant_cfg.act_bits), "adc_bits": int(quant_cfg.adc_bits),
+              **chip.summary(), "device": str(quant_cfg.device.name),
+              "crossbar_size": int(quant_cfg.crossbar_size),
+              "crossbar_layers": sum(len(u.layers) for u in units), **settings,
+              "seconds": round(seconds, 1),
+              "unit_mse": {u.name: {"layers": list(u.layers), "before": errors[u.name][0],
+                                    "after": errors[u.name][1]} for u in units}}
     atomic_write_json(folder / "calibrate.json", result)
-    print_result_table(f"QDrop calibration of {ckpt}",
-                       [("test accuracy", fmt_pct(acc)), ("calibrated layers", len(errors)),
-                        ("checkpoint", str(out_ckpt))])
+    print_result_table(
+        f"QDrop calibration of {ckpt}",
+        [("test accuracy before (same chip, uncalibrated)", fmt_pct(acc_before)),
+         ("test accuracy after", fmt_pct(acc)),
+         ("chip", f"W{result['w_bits']}/A{result['act_bits']}, {result['adc_bits']}-bit ADC, "
+                  f"{result['crossbar_size']}-row arrays, hardware.mapping={chip.mapping}"),
+         ("calibrated blocks", f"{len(units)} ({result['crossbar_layers']} crossbar layers)"),
+         ("time", f"{seconds:.0f} s"),
+         ("checkpoint", str(out_ckpt))])
     return result
 
 

@@ -1,11 +1,22 @@
 """Progress of long jobs: one line per finished step ("chip 2/10 ...", "[3/24] ..."), so that
-it reads the same in a terminal, next to Lightning's own bars, and in a log file."""
+it reads the same in a terminal, next to Lightning's own bars, and in a log file. ``StepBar``
+adds a rich progress bar over the steps in an interactive terminal (the same lines are printed
+above it); elsewhere (a pipe, a log file, ``CI=true``) it prints only the lines."""
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 
 def step_line(text: str) -> None:
@@ -13,6 +24,72 @@ def step_line(text: str) -> None:
     console = Console(highlight=False, soft_wrap=True)
     console.print(text, markup=False)
     console.file.flush()
+
+
+def in_ci() -> bool:
+    """True under a CI service (``CI`` set to anything but empty, 0, false or no)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def interactive(console: Console | None = None) -> bool:
+    """Whether a progress bar may redraw in place: a real terminal and not CI."""
+    console = console or Console()
+    return console.is_terminal and not console.is_dumb_terminal and not in_ci()
+
+
+class StepBar:
+    """Progress over ``total`` steps, as a context manager::
+
+        with StepBar(9, "calibrating") as bar:
+            for ...:
+                bar.start("stages.0.0")           # the step now running (shown on the bar)
+                bar.detail("iter 10/200")         # its running detail (bar only)
+                bar.done("block 1/9 ...: ...")    # one line per finished step
+
+    In an interactive terminal: a rich bar (description, bar, done/total, the step's detail,
+    elapsed and remaining time) with each step's line printed above it. Elsewhere: only the
+    lines, as ``step_line`` prints them, so logs read the same. ``console``: stdout's unless
+    given."""
+
+    def __init__(self, total: int, description: str, console: Console | None = None) -> None:
+        self.total, self.description = int(total), description
+        self.console = console or Console(highlight=False, soft_wrap=True)
+        self.interactive = interactive(self.console)
+        self._progress: Progress | None = None
+        self._task = None
+
+    def __enter__(self) -> StepBar:
+        if self.interactive:
+            self._progress = Progress(
+                TextColumn("{task.description}", markup=False), BarColumn(),
+                MofNCompleteColumn(), TextColumn("{task.fields[detail]}", markup=False),
+                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                console=self.console)
+            self._progress.start()
+            self._task = self._progress.add_task(self.description, total=self.total, detail="")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def start(self, label: str) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, description=f"{self.description} {label}",
+                                  detail="")
+
+    def detail(self, text: str) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, detail=text)
+
+    def done(self, line: str) -> None:
+        if self._progress is None:   # as step_line prints it
+            self.console.print(line, markup=False, highlight=False)
+            self.console.file.flush()
+            return
+        self._progress.console.print(line, markup=False, highlight=False)
+        self._progress.update(self._task, advance=1, detail="")
 
 
 def sweep_size(overrides: list[str]) -> int | None:

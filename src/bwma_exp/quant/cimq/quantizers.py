@@ -117,8 +117,21 @@ class ReparamClipADC(PartialSumQuantizer):
     def clip(self, p: torch.Tensor | None = None) -> torch.Tensor:
         return self._range(p)[0]
 
+    @property
+    def uniform(self) -> bool:
+        return True
+
+    def grid(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(lo, c, step) of the levels ``forward`` reads (lo = −c, or 0 unsigned)."""
+        c, signed = self._range(p if p.numel() else None)
+        lo = -c if bool(signed) else torch.zeros_like(c)
+        return lo, c, (c - lo) / (self.levels - 1)
+
     def forward(self, p: torch.Tensor) -> torch.Tensor:
         c, signed = self._range(p)
+        # LSQ's gradient scale 1/sqrt(N·Qp): θ's gradient sums over every partial sum read,
+        # which at the demo's learning rate sent the clip to NaN in one step unscaled
+        c = ScaleGrad.apply(c, 1 / math.sqrt(p.numel() * (self.levels - 1)))
         lo = -c if bool(signed) else torch.zeros_like(c)
         step = (c - lo) / (self.levels - 1)
         v = (torch.minimum(torch.maximum(p, lo), c) - lo) / step
