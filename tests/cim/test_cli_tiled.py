@@ -41,6 +41,7 @@ def _eval(run, out, *args, stdout: list | None = None):
     return json.loads((out / "eval.json").read_text())
 
 
+@pytest.mark.slow   # three chips through the PyTorch read (varied cells are not integers): minutes
 def test_variation_is_sampled_per_chip_and_reproducible(tiled_run, tmp_path):
     """Chip i is seeded with variation_seed + i: the second chip of a two-chip evaluation is
     the first chip of an evaluation seeded one higher."""
