@@ -85,9 +85,12 @@ def test_reparametrized_clip_adc_values_and_gradients():
     torch.testing.assert_close(out, torch.tensor([-3.0, -1.0, 1.0, 3.0, 3.0]))
     out.sum().backward()
     torch.testing.assert_close(p.grad, torch.tensor([0.0, 1.0, 1.0, 1.0, 0.0]))
-    # d out/dc: −1 / +1 at the clips, (2/3)(round(v) − v) inside; dc/dθ = c0·sigmoid(θ0)
+    # d out/dc: −1 / +1 at the clips, (2/3)(round(v) − v) inside; dc/dθ = c0·sigmoid(θ0);
+    # times LSQ's gradient scale 1/sqrt(N·Qp), N = 5 partial sums, Qp = 3
     dc = -1 + (2 / 3) * (0.2 + 0.4 + 0.45) + 1
-    torch.testing.assert_close(adc.theta.grad, torch.tensor(dc * 3 * (math.e - 1) / math.e))
+    scale = 1 / math.sqrt(5 * 3)
+    torch.testing.assert_close(adc.theta.grad,
+                               torch.tensor(dc * 3 * (math.e - 1) / math.e * scale))
 
 
 def test_clip_starts_at_three_sigma_of_the_first_training_batch():
