@@ -58,12 +58,16 @@ def test_popcount_read_equals_op_by_op_read(conv, method, w_bits):
             f"{conv} {mapping} {size} {serial} {cell_bits=}: {m}"))
 
 
-def test_popcount_read_of_a_linear_layer_equals_op_by_op_read():
+@pytest.mark.parametrize("adc_bits", [3, 8, 9])
+def test_popcount_read_of_a_linear_layer_equals_op_by_op_read(adc_bits):
+    """ADCs of up to 8 bits read through code tables where partial sums fit a byte (up to 255:
+    256-row arrays of 1-bit cells), wider ones and larger sums by the division."""
     torch.manual_seed(0)
-    layer = QuantSpec(method="mwma", w_bits=4, act_bits=3).linear(100, 7)
-    for serial, cell_bits in itertools.product([True, False], [1, 2, 4]):
-        layer.cim = Crossbar(100, 32, "im2col", (1, 1), ADC(3), serial, cell_bits=cell_bits)
-        fast, slow = _both_reads(layer, torch.randn(5, 100))
+    layer = QuantSpec(method="mwma", w_bits=4, act_bits=3).linear(300, 7)
+    for serial, cell_bits, size in itertools.product([True, False], [1, 2, 4], [32, 256]):
+        layer.cim = Crossbar(300, size, "im2col", (1, 1), ADC(adc_bits), serial,
+                             cell_bits=cell_bits)
+        fast, slow = _both_reads(layer, torch.randn(5, 300))
         torch.testing.assert_close(fast, slow, atol=1e-4, rtol=1e-4)
 
 

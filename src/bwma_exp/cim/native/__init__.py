@@ -25,7 +25,10 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 SOURCE = Path(__file__).with_name("binary_read.c")
 FLAGS = ("-O3", "-fPIC", "-shared", "-std=c99")
-TUNED = ("-march=native", "-fopenmp")     # each is tried, and dropped if the build fails
+# Tried in turn until one builds and loads: 512-bit vectors (AVX-512 popcounts and byte
+# permutes), then without each tuning flag the compiler or the loader may refuse.
+TUNED = (("-march=native", "-mprefer-vector-width=512", "-fopenmp"), ("-march=native", "-fopenmp"),
+         ("-march=native",), ("-fopenmp",), ())
 
 _i, _f = ctypes.c_int, ctypes.c_float
 _p = ctypes.c_void_p
@@ -79,9 +82,9 @@ def library(word_bits: int = 64) -> ctypes.CDLL | None:
         log.warning("no C compiler found: the binary-cell crossbar read uses its slower "
                     "PyTorch path")
         return None
-    # Tuned first; -march=native or -fopenmp may be unknown to the compiler, and an OpenMP
-    # build may not load beside PyTorch's libgomp: each is dropped in turn.
-    for tuned in (TUNED, TUNED[:1], TUNED[1:], ()):
+    # -march=native or -fopenmp may be unknown to the compiler, and an OpenMP build may not
+    # load beside PyTorch's libgomp: each is dropped in turn.
+    for tuned in TUNED:
         flags = FLAGS + tuned + (f"-DWORD_BITS={word_bits}",)
         key = hashlib.sha256(SOURCE.read_bytes() + repr((cc, flags)).encode()
                              + _cpu_flags().encode()).hexdigest()[:16]

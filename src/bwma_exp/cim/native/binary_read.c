@@ -69,27 +69,203 @@ static void pack_images(const uint8_t *codes, int N, int C, int H, int W, int P,
             }
 }
 
-static inline float adc_value(int32_t z, const float *lo, const float *hi, const float *step,
-                              size_t i) {
-    if (!lo) return (float)z;
-    float v = (float)z;                 /* an integer: no NaN, so plain compares clamp */
-    v = v < lo[i] ? lo[i] : v;
-    v = v > hi[i] ? hi[i] : v;
-    return lo[i] + step[i] * rintf((v - lo[i]) / step[i]);
-}
+/* CHUNK output positions are read together: the inner loops run along them (long vector
+ * loops, whatever the layer's width), and a chunk's gathered input words (P*T*CHUNK) and
+ * outputs (Og*CHUNK) stay in L1/L2. */
+#define CHUNK 128
 
-/* acc[o][x] += s * coef[o] * ADC_ref(zr[x]): the reference column's read (one range, or none:
- * lo NULL) weighted by each output's offset. */
-static void add_reference(float *acc, const int32_t *zr, const float *coef, float s, int Og,
-                          int Wo, const float *lo, const float *hi, const float *step,
-                          float *val) {
-    for (int x = 0; x < Wo; x++) val[x] = adc_value(zr[x], lo, hi, step, 0) * s;
-    for (int o = 0; o < Og; o++) {
-        const float c = coef[o];
-        float *dst = acc + o * Wo;
-        for (int x = 0; x < Wo; x++) dst[x] += c * val[x];
+/* dst[i] += w * ADC(z[i]) for i < m: clamp to [lo, hi], grid code, dequantized (lo + step*code,
+ * the formula of the PyTorch ADC); no ADC (lo < hi false, see callers: has_adc 0): z itself. */
+static inline void add_read(float *restrict dst, const int32_t *restrict z, int m, float w,
+                            int has_adc, float lo, float hi, float step) {
+    if (!has_adc) {
+        for (int i = 0; i < m; i++) dst[i] += w * (float)z[i];
+        return;
+    }
+    for (int i = 0; i < m; i++) {
+        float v = (float)z[i];          /* an integer: no NaN, so plain compares clamp */
+        v = v < lo ? lo : v;
+        v = v > hi ? hi : v;
+        dst[i] += w * (lo + step * rintf((v - lo) / step));
     }
 }
+
+/* z[i] += sum over the array's live terms of 2^k popcount(words AND cells_k), i < m. */
+static inline void count_column(int32_t *restrict z, const word_t *restrict win,
+                                const unsigned char *live, const word_t *col, int t0, int t1,
+                                int Oc, int K, int m) {
+    for (int t = t0; t < t1; t++) {
+        if (!live[t]) continue;
+        const word_t *restrict in = win + (size_t)t * CHUNK;
+        for (int k = 0; k < K; k++) {
+            const word_t bits = col[(size_t)t * Oc * K + k];
+            if (!bits) continue;
+            for (int i = 0; i < m; i++) z[i] += (int32_t)POPCOUNT(in[i] & bits) << k;
+        }
+    }
+}
+
+#define V 16   /* positions per register block */
+
+static inline float adc_one(int32_t z, float lo, float hi, float step) {
+    float v = (float)z;
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    return lo + step * rintf((v - lo) / step);
+}
+
+/* dst[i] += sum_p w[p] ADC(z_p[i]), i < mpad (a multiple of V), bit-serial: one column's
+ * partial sums of every plane counted and read in registers, V positions at a time. A plane
+ * with no live term reads z = 0 everywhere: skipped where the ADC reads 0 as 0 (skip_zero). */
+#if defined(__AVX512F__) && defined(__AVX512VPOPCNTDQ__)
+#include <immintrin.h>
+#define NEAREST (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+static inline __m512i popcount_block(const word_t *in, word_t bits) {
+#if WORD_BITS == 32
+    return _mm512_popcnt_epi32(_mm512_and_si512(_mm512_loadu_si512(in),
+                                                _mm512_set1_epi32((int)bits)));
+#else
+    const __m512i b = _mm512_set1_epi64((long long)bits);
+    const __m256i lo = _mm512_cvtepi64_epi32(
+        _mm512_popcnt_epi64(_mm512_and_si512(_mm512_loadu_si512(in), b)));
+    const __m256i hi = _mm512_cvtepi64_epi32(
+        _mm512_popcnt_epi64(_mm512_and_si512(_mm512_loadu_si512(in + 8), b)));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+#endif
+}
+
+static void read_column_serial(float *restrict dst, const word_t *restrict win,
+                               const unsigned char *live, const word_t *col, int t0, int t1,
+                               int T, int Oc, int K, int P, int mpad, const float *w,
+                               int has_adc, float lo, float hi, float step, int skip_zero) {
+    const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi), vstep = _mm512_set1_ps(step);
+    for (int i0 = 0; i0 < mpad; i0 += V) {
+        __m512 s = _mm512_setzero_ps();
+        for (int p = 0; p < P; p++) {
+            __m512i zz = _mm512_setzero_si512();
+            int any = 0;
+            for (int t = t0; t < t1; t++) {
+                if (!live[p * T + t]) continue;
+                const word_t *in = win + ((size_t)p * T + t) * CHUNK + i0;
+                for (int k = 0; k < K; k++) {
+                    const word_t bits = col[(size_t)t * Oc * K + k];
+                    if (!bits) continue;
+                    any = 1;
+                    zz = _mm512_add_epi32(zz, _mm512_sllv_epi32(popcount_block(in, bits),
+                                                                _mm512_set1_epi32(k)));
+                }
+            }
+            if (!any && skip_zero) continue;
+            __m512 v = _mm512_cvtepi32_ps(zz);
+            if (has_adc) {   /* the PyTorch ADC's formula, without contraction */
+                const __m512 d = _mm512_sub_ps(_mm512_min_ps(_mm512_max_ps(v, vlo), vhi), vlo);
+                v = _mm512_roundscale_ps(_mm512_div_ps(d, vstep), NEAREST);
+                v = _mm512_add_ps(vlo, _mm512_mul_ps(vstep, v));
+            }
+            s = _mm512_fmadd_ps(_mm512_set1_ps(w[p]), v, s);
+        }
+        _mm512_storeu_ps(dst + i0, _mm512_add_ps(_mm512_loadu_ps(dst + i0), s));
+    }
+}
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+#define HAVE_CODE_TABLES 1
+/* The ADC codes of 16 integer partial sums z in [0, 255] from the column's table of 256 codes
+ * (built by code_tables with the ADC's own formula, so the same codes as the division): one
+ * byte permute for z < 128, two and a blend on bit 7 where the table is wide. */
+static inline __m512 table_codes(__m512i z, const uint8_t *table, int wide) {
+    const __m512i idx = _mm512_castsi128_si512(_mm512_cvtepi32_epi8(z));
+    __m512i c = _mm512_permutex2var_epi8(_mm512_loadu_si512(table), idx,
+                                         _mm512_loadu_si512(table + 64));
+    if (wide) {
+        const __m512i c2 = _mm512_permutex2var_epi8(_mm512_loadu_si512(table + 128), idx,
+                                                    _mm512_loadu_si512(table + 192));
+        c = _mm512_mask_blend_epi8(_mm512_movepi8_mask(idx), c, c2);
+    }
+    return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm512_castsi512_si128(c)));
+}
+#endif
+
+/* The same for CB columns c0 .. c0+CB-1 at once (CB = 4): one load of each input block
+ * serves them all, and the loop overhead is shared. dst[j], w[j*P + p], lo/hi/step[j]: column
+ * j's output row, plane weights and ADC range. */
+#define CB 4
+#define HAVE_COLUMN_BLOCK 1
+static void read_columns_serial(float *const *dst, const word_t *restrict win,
+                                const unsigned char *live, const word_t *col, int t0, int t1,
+                                int T, int Oc, int K, int P, int mpad, const float *w,
+                                const float *lo, const float *hi, const float *step,
+                                int skip_zero, const uint8_t *lut, int wide) {
+    __m512 vlo[CB], vhi[CB], vstep[CB];
+    for (int j = 0; j < CB; j++) {
+        vlo[j] = _mm512_set1_ps(lo[j]);
+        vhi[j] = _mm512_set1_ps(hi[j]);
+        vstep[j] = _mm512_set1_ps(step[j]);
+    }
+    for (int i0 = 0; i0 < mpad; i0 += V) {
+        __m512 s[CB];
+        for (int j = 0; j < CB; j++) s[j] = _mm512_setzero_ps();
+        for (int p = 0; p < P; p++) {
+            __m512i zz[CB];
+            for (int j = 0; j < CB; j++) zz[j] = _mm512_setzero_si512();
+            int any = 0;
+            for (int t = t0; t < t1; t++) {
+                if (!live[p * T + t]) continue;
+                any = 1;
+                const word_t *in = win + ((size_t)p * T + t) * CHUNK + i0;
+                const word_t *cells_t = col + (size_t)t * Oc * K;
+                for (int k = 0; k < K; k++) {
+                    const __m512i shift = _mm512_set1_epi32(k);
+                    for (int j = 0; j < CB; j++)
+                        zz[j] = _mm512_add_epi32(zz[j], _mm512_sllv_epi32(
+                            popcount_block(in, cells_t[j * K + k]), shift));
+                }
+            }
+            if (!any && skip_zero) continue;
+            for (int j = 0; j < CB; j++) {
+                __m512 r;
+#ifdef HAVE_CODE_TABLES
+                if (lut) {
+                    r = table_codes(zz[j], lut + (size_t)j * 256, wide);
+                } else
+#endif
+                {
+                    const __m512 v = _mm512_cvtepi32_ps(zz[j]);
+                    const __m512 d = _mm512_sub_ps(
+                        _mm512_min_ps(_mm512_max_ps(v, vlo[j]), vhi[j]), vlo[j]);
+                    r = _mm512_roundscale_ps(_mm512_div_ps(d, vstep[j]), NEAREST);
+                }
+                s[j] = _mm512_fmadd_ps(_mm512_set1_ps(w[j * P + p]),
+                                       _mm512_add_ps(vlo[j], _mm512_mul_ps(vstep[j], r)), s[j]);
+            }
+        }
+        for (int j = 0; j < CB; j++)
+            _mm512_storeu_ps(dst[j] + i0, _mm512_add_ps(_mm512_loadu_ps(dst[j] + i0), s[j]));
+    }
+}
+#else
+static void read_column_serial(float *restrict dst, const word_t *restrict win,
+                               const unsigned char *live, const word_t *col, int t0, int t1,
+                               int T, int Oc, int K, int P, int mpad, const float *w,
+                               int has_adc, float lo, float hi, float step, int skip_zero) {
+    int32_t z[CHUNK];
+    for (int p = 0; p < P; p++) {
+        memset(z, 0, sizeof(int32_t) * mpad);
+        int any = 0;
+        for (int t = t0; t < t1; t++) {
+            if (!live[p * T + t]) continue;
+            const word_t *restrict in = win + ((size_t)p * T + t) * CHUNK;
+            for (int k = 0; k < K; k++) {
+                const word_t bits = col[(size_t)t * Oc * K + k];
+                if (!bits) continue;
+                any = 1;
+                for (int i = 0; i < mpad; i++) z[i] += (int32_t)POPCOUNT(in[i] & bits) << k;
+            }
+        }
+        if (!any && skip_zero) continue;
+        add_read(dst, z, mpad, w[p], has_adc, lo, hi, step);
+    }
+}
+#endif
 
 /* Subarray a of every group holds terms [term_start[a], term_start[a+1]): term t reads word
  * term_word[t] (masked to its rows by term_mask[t]) of the input at kernel offset
@@ -100,9 +276,10 @@ static void add_reference(float *acc, const int32_t *zr, const float *coef, floa
  * (bit_serial) or one multi-bit read of sum_p 2^p z_p; the ADC range arrays are [G][A][Oc]
  * (NULL: no ADC, the partial sum itself). refcoef (NULL: none) adds each subarray's reference
  * column r (the popcount of its input rows), read through its own ADC (ref_range = lo, hi,
- * step; NULL: exact).
- * reads[n] counts the ADC conversions of image n. One output row at a time, so the inner loops
- * run along the row (vectorised) and the row's partial sums (Oc*Wo of them) stay in L1. */
+ * step; NULL: exact). reads[n] counts the ADC conversions of image n.
+ * Per chunk of output positions, the input words of every (plane, term) are gathered first
+ * (with the term's row mask), then each column's partial sum is counted, read and added to its
+ * output, so no partial sum leaves a CHUNK-long buffer. */
 static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G, int Wd,
                        int A, const int32_t *term_start, const int32_t *term_di,
                        const int32_t *term_dj, const int32_t *term_word,
@@ -110,89 +287,128 @@ static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G
                        int K, int Ho, int Wo, int sh, int sw, int bit_serial, const float *lo,
                        const float *hi, const float *step, const float *colscale,
                        const float *refcoef, const float *ref_range, const float *scale,
-                       int n0, int n1, float *out, int64_t *reads) {
+                       const uint8_t *luts, int wide, int n0, int n1, float *out,
+                       int64_t *reads) {
     const size_t plane = (size_t)N * Hp * Wp * G * Wd, pixel = (size_t)G * Wd;
-    const int row = Oc * Wo, Og = Oc / J;
-    word_t *words = malloc(sizeof(word_t) * Wo);
-    int32_t *z = malloc(sizeof(int32_t) * (row + Wo) * 2);
-    float *acc = malloc(sizeof(float) * (Og + 1) * Wo), *rval = acc + Og * Wo;
-    if (!words || !z || !acc) {
-        free(words); free(z); free(acc);
+    const int Og = Oc / J, L = Ho * Wo, reads_per_position = A * (bit_serial ? P : 1) * Oc;
+    word_t *win = malloc(sizeof(word_t) * (size_t)P * T * CHUNK);
+    unsigned char *live = malloc((size_t)P * T);
+    int32_t *z = malloc(sizeof(int32_t) * CHUNK * 4);
+    float *acc = malloc(sizeof(float) * ((size_t)Og + 1) * CHUNK);
+    if (!win || !live || !z || !acc) {
+        free(win); free(live); free(z); free(acc);
         return 1;
     }
-    int32_t *multi = z + row, *zr = z + 2 * row, *multi_r = zr + Wo;
-    const float *rlo = ref_range, *rhi = ref_range ? ref_range + 1 : 0,
-                *rstep = ref_range ? ref_range + 2 : 0;
+    int32_t *multi = z + CHUNK, *zr = z + 2 * CHUNK, *multi_r = z + 3 * CHUNK;
+    float *rval = acc + (size_t)Og * CHUNK, wcol[256];
+    const int has_ref_adc = ref_range != 0;
+    const float rlo = ref_range ? ref_range[0] : 0, rhi = ref_range ? ref_range[1] : 0,
+                rstep = ref_range ? ref_range[2] : 1;
     for (int n = n0; n < n1; n++)
         for (int g = 0; g < G; g++)
-            for (int oy = 0; oy < Ho; oy++) {
-                memset(acc, 0, sizeof(float) * Og * Wo);
+            for (int f0 = 0; f0 < L; f0 += CHUNK) {
+                const int m = L - f0 < CHUNK ? L - f0 : CHUNK, mpad = (m + V - 1) / V * V;
+                for (int p = 0; p < P; p++)
+                    for (int t = 0; t < T; t++) {
+                        const word_t *base = packed + p * plane + (size_t)n * Hp * Wp * pixel
+                                             + (size_t)g * Wd + term_word[t];
+                        const word_t mask = term_mask[t];
+                        word_t *dst = win + ((size_t)p * T + t) * CHUNK, any = 0;
+                        int oy = f0 / Wo, ox = f0 % Wo;
+                        for (int i = 0; i < m; i++) {
+                            dst[i] = base[((size_t)(oy * sh + term_di[t]) * Wp + ox * sw
+                                           + term_dj[t]) * pixel] & mask;
+                            any |= dst[i];
+                            if (++ox == Wo) { ox = 0; oy++; }
+                        }
+                        for (int i = m; i < mpad; i++) dst[i] = 0;
+                        live[p * T + t] = any != 0;
+                    }
+                memset(acc, 0, sizeof(float) * (size_t)Og * CHUNK);
                 for (int a = 0; a < A; a++) {
                     const size_t range = ((size_t)g * A + a) * Oc;
-                    const float *cs = colscale + range;
-                    if (!bit_serial) {
-                        memset(multi, 0, sizeof(int32_t) * row);
-                        memset(multi_r, 0, sizeof(int32_t) * Wo);
-                    }
-                    for (int p = 0; p < P; p++) {
-                        memset(z, 0, sizeof(int32_t) * row);
-                        memset(zr, 0, sizeof(int32_t) * Wo);
-                        for (int t = term_start[a]; t < term_start[a + 1]; t++) {
-                            const word_t *in = packed + p * plane
-                                + (((size_t)n * Hp + oy * sh + term_di[t]) * Wp + term_dj[t])
-                                  * pixel + (size_t)g * Wd + term_word[t];
-                            const word_t mask = term_mask[t];
-                            int any = 0;
-                            for (int x = 0; x < Wo; x++) {
-                                words[x] = in[(size_t)x * sw * pixel] & mask;
-                                any |= words[x] != 0;
+                    const int t0 = term_start[a], t1 = term_start[a + 1];
+                    if (refcoef) {   /* the reference column: every row's cell on */
+                        const float *coef = refcoef + ((size_t)g * A + a) * Og;
+                        memset(multi_r, 0, sizeof(int32_t) * CHUNK);
+                        for (int p = 0; p < P; p++) {
+                            memset(zr, 0, sizeof(int32_t) * CHUNK);
+                            for (int t = t0; t < t1; t++) {
+                                if (!live[p * T + t]) continue;
+                                const word_t *in = win + ((size_t)p * T + t) * CHUNK;
+                                for (int i = 0; i < m; i++) zr[i] += POPCOUNT(in[i]);
                             }
-                            if (!any) continue;
-                            if (refcoef)    /* the reference column: every row's cell on */
-                                for (int x = 0; x < Wo; x++) zr[x] += POPCOUNT(words[x]);
-                            const word_t *col = cells + ((size_t)g * T + t) * Oc * K;
-                            for (int c = 0; c < Oc; c++)
-                                for (int k = 0; k < K; k++) {
-                                    const word_t bits = col[c * K + k];
-                                    if (!bits) continue;
-                                    int32_t *zc = z + c * Wo;
-                                    for (int x = 0; x < Wo; x++)
-                                        zc[x] += POPCOUNT(words[x] & bits) << k;
+                            if (bit_serial || p == P - 1) {
+                                if (!bit_serial) {
+                                    for (int i = 0; i < m; i++) zr[i] = multi_r[i] + (zr[i] << p);
                                 }
-                        }
-                        if (bit_serial) {
-                            const float sq = scale[p];
-                            for (int c = 0; c < Oc; c++) {
-                                const float w = cs[c] * sq;
-                                float *dst = acc + (c / J) * Wo;
-                                const int32_t *zc = z + c * Wo;
-                                for (int x = 0; x < Wo; x++)
-                                    dst[x] += w * adc_value(zc[x], lo, hi, step, range + c);
+                                memset(rval, 0, sizeof(float) * CHUNK);
+                                add_read(rval, zr, m, bit_serial ? scale[p] : scale[0],
+                                         has_ref_adc, rlo, rhi, rstep);
+                                for (int o = 0; o < Og; o++) {
+                                    const float co = coef[o];
+                                    float *restrict d = acc + (size_t)o * CHUNK;
+                                    for (int i = 0; i < m; i++) d[i] += co * rval[i];
+                                }
+                            } else {
+                                for (int i = 0; i < m; i++) multi_r[i] += zr[i] << p;
                             }
-                            if (refcoef) add_reference(acc, zr, refcoef + ((size_t)g * A + a) * Og,
-                                                       sq, Og, Wo, rlo, rhi, rstep, rval);
-                        } else {
-                            for (int i = 0; i < row; i++) multi[i] += z[i] << p;
-                            for (int x = 0; x < Wo; x++) multi_r[x] += zr[x] << p;
                         }
                     }
-                    if (!bit_serial) {
-                        for (int c = 0; c < Oc; c++) {
-                            const float w = cs[c] * scale[0];
-                            float *dst = acc + (c / J) * Wo;
-                            for (int x = 0; x < Wo; x++)
-                                dst[x] += w * adc_value(multi[c * Wo + x], lo, hi, step, range + c);
+                    int c = 0;
+#ifdef HAVE_COLUMN_BLOCK
+                    if (bit_serial && lo) {   /* CB columns at a time */
+                        float *dsts[CB], wb[CB * 8];
+                        for (; c + CB <= Oc; c += CB) {
+                            const size_t r = range + c;
+                            float zero_read = 0;
+                            for (int j = 0; j < CB; j++) {
+                                dsts[j] = acc + (size_t)((c + j) / J) * CHUNK;
+                                for (int p = 0; p < P; p++) wb[j * P + p] = colscale[r + j] * scale[p];
+                                zero_read += fabsf(adc_one(0, lo[r + j], hi[r + j], step[r + j]));
+                            }
+                            read_columns_serial(dsts, win, live, cells + ((size_t)g * T * Oc + c) * K,
+                                                t0, t1, T, Oc, K, P, mpad, wb, lo + r, hi + r,
+                                                step + r, zero_read == 0,
+                                                luts ? luts + r * 256 : 0, wide);
                         }
-                        if (refcoef) add_reference(acc, multi_r, refcoef + ((size_t)g * A + a) * Og,
-                                                   scale[0], Og, Wo, rlo, rhi, rstep, rval);
+                    }
+#endif
+                    for (; c < Oc; c++) {
+                        float *dst = acc + (size_t)(c / J) * CHUNK;
+                        const word_t *col = cells + ((size_t)g * T * Oc + c) * K;
+                        const int has_adc = lo != 0;
+                        const float clo = lo ? lo[range + c] : 0, chi = lo ? hi[range + c] : 0,
+                                    cstep = lo ? step[range + c] : 1, cs = colscale[range + c];
+                        if (bit_serial) {
+                            for (int p = 0; p < P; p++) wcol[p] = cs * scale[p];
+                            const int skip_zero = !has_adc || adc_one(0, clo, chi, cstep) == 0;
+                            read_column_serial(dst, win, live, col, t0, t1, T, Oc, K, P, mpad,
+                                               wcol, has_adc, clo, chi, cstep, skip_zero);
+                            continue;
+                        }
+                        memset(multi, 0, sizeof(int32_t) * CHUNK);
+                        for (int p = 0; p < P; p++) {
+                            memset(z, 0, sizeof(int32_t) * CHUNK);
+                            count_column(z, win + (size_t)p * T * CHUNK, live + p * T, col,
+                                         t0, t1, Oc, K, m);
+                            if (bit_serial) {
+                                add_read(dst, z, m, cs * scale[p], has_adc, clo, chi, cstep);
+                            } else {
+                                for (int i = 0; i < m; i++) multi[i] += z[i] << p;
+                            }
+                        }
+                        if (!bit_serial)
+                            add_read(dst, multi, m, cs * scale[0], has_adc, clo, chi, cstep);
                     }
                 }
-                reads[n] += (int64_t)A * (bit_serial ? P : 1) * row;
+                reads[n] += (int64_t)reads_per_position * m;
                 for (int o = 0; o < Og; o++)
-                    memcpy(out + (((size_t)n * G * Og + (size_t)g * Og + o) * Ho + oy) * Wo,
-                           acc + o * Wo, sizeof(float) * Wo);
+                    memcpy(out + ((size_t)n * G * Og + (size_t)g * Og + o) * L + f0,
+                           acc + (size_t)o * CHUNK, sizeof(float) * m);
             }
-    free(words);
+    free(win);
+    free(live);
     free(z);
     free(acc);
     return 0;
@@ -219,6 +435,40 @@ void pack_planes(const uint8_t *codes, int N, int C, int H, int W, int P, int G,
     (void)failed;
 }
 
+#ifdef HAVE_CODE_TABLES
+/* Each column's ADC code for every partial sum z = 0 .. 255 (256 bytes a column), where every
+ * partial sum fits: the largest array's rows times the largest cell level at most 255, and
+ * every code at most 255 (ADCs of up to 8 bits). *luts stays NULL where they don't (the reads
+ * divide); 0 only when out of memory. *wide: some partial sum may exceed 127. */
+static int code_tables(int A, const int32_t *term_start, const word_t *term_mask, int columns,
+                       int K, const float *lo, const float *hi, const float *step,
+                       uint8_t **luts, int *wide) {
+    int zmax = 0;
+    for (int a = 0; a < A; a++) {
+        int rows = 0;
+        for (int t = term_start[a]; t < term_start[a + 1]; t++) rows += POPCOUNT(term_mask[t]);
+        zmax = rows > zmax ? rows : zmax;
+    }
+    zmax *= (1 << K) - 1;
+    if (zmax > 255) return 1;
+    for (int i = 0; i < columns; i++)
+        if (rintf((hi[i] - lo[i]) / step[i]) > 255 || !(step[i] > 0)) return 1;
+    uint8_t *t = malloc((size_t)columns * 256);
+    if (!t) return 0;
+    for (int i = 0; i < columns; i++)
+        for (int z = 0; z < 256; z++) {
+            float v = (float)(z < zmax ? z : zmax);
+            v = v < lo[i] ? lo[i] : v;
+            v = v > hi[i] ? hi[i] : v;
+            const float code = rintf((v - lo[i]) / step[i]);
+            t[(size_t)i * 256 + z] = (uint8_t)(code < 0 ? 0 : code > 255 ? 255 : code);
+        }
+    *luts = t;
+    *wide = zmax > 127;
+    return 1;
+}
+#endif
+
 int read_arrays(const word_t *packed, int P, int N, int Hp, int Wp, int G, int Wd,
                 int A, const int32_t *term_start, const int32_t *term_di,
                 const int32_t *term_dj, const int32_t *term_word, const word_t *term_mask,
@@ -226,10 +476,17 @@ int read_arrays(const word_t *packed, int P, int N, int Hp, int Wp, int G, int W
                 int sw, int bit_serial, const float *lo, const float *hi, const float *step,
                 const float *colscale, const float *refcoef, const float *ref_range,
                 const float *scale, int n0, int n1, float *out, int64_t *reads) {
-    int failed = 0;
+    int failed = 0, wide = 0;
+    uint8_t *luts = 0;
+#ifdef HAVE_CODE_TABLES
+    if (bit_serial && lo && !code_tables(A, term_start, term_mask, G * A * Oc, K, lo, hi, step,
+                                         &luts, &wide))
+        return 1;
+#endif
     SPLIT(failed |= read_images(packed, P, N, Hp, Wp, G, Wd, A, term_start, term_di, term_dj,
                                 term_word, term_mask, cells, T, Oc, J, K, Ho, Wo, sh, sw,
                                 bit_serial, lo, hi, step, colscale, refcoef, ref_range, scale,
-                                a, b, out, reads))
+                                luts, wide, a, b, out, reads))
+    free(luts);
     return failed;
 }
