@@ -15,6 +15,10 @@ def test_eval_reproduces_the_test_accuracy_of_the_best_checkpoint(tmp_path):
     result = json.loads((out / "eval.json").read_text())
     assert result["ckpt_path"].endswith("best.ckpt")
     assert abs(result["acc"] - read_summary(run)["test_acc"]) < 1e-6
+    # the same test set read by the same weights: the same activity, and so the same estimate
+    assert json.loads((out / "activity.json").read_text()) == \
+        json.loads((run / "activity.json").read_text())
+    assert result["hw"]["energy_pj"] == read_summary(run)["hw"]["energy_pj"]
 
 
 def test_eval_of_a_missing_checkpoint_is_one_line(tmp_path):

@@ -32,6 +32,38 @@ def test_single_run_writes_a_complete_summary(tmp_path):
     # bwma trains untiled by default (cim.tiled: auto): the run says its partial sums are ideal
     assert (s["cim_tiled"], s["partial_sums"], s["mapping"]) == (False, "ideal", "auto")
     assert "ideal (untiled layers, cim.tiled=false)" in res.stdout
+    # the test set's activity, measured per quantized layer, is what the run's estimate costs
+    activity = json.loads((run / "activity.json").read_text())
+    assert s["activity"] == "activity.json" and activity["model"] == "resnet20"
+    rows = {r["name"]: r for r in hw["layers"]}
+    assert len(activity["layers"]) == 18 and set(activity["layers"]) < set(rows)  # stem, fc: fp
+    for name, entry in activity["layers"].items():
+        assert len(entry["input_bit_density"]) == 4 and 0 <= entry["input_density"] <= 1
+        assert rows[name]["input_density"] == entry["input_density"]
+        assert rows[name]["weight_on_fraction"] == entry["weight_on_fraction"]
+    assert rows["stem.0"]["input_density"] == 0.3      # full precision: the default
+    # another chip costed with this run's measured bits
+    again = tmp_path / "estimate"
+    res = run_entry("estimate.py", "model=resnet20", "dataset=digits", "device=sram",
+                    f"hardware.activity={run}", f"hydra.run.dir={again}")
+    assert res.returncode == 0, res.stderr[-3000:]
+    costed = {r["name"]: r for r in json.loads((again / "hardware.json").read_text())["layers"]}
+    for name, entry in activity["layers"].items():
+        assert costed[name]["input_density"] == entry["input_density"]
+
+
+def test_an_activity_of_another_model_is_one_line_before_the_data(tmp_path):
+    (tmp_path / "activity.json").write_text(json.dumps(
+        {"model": "vgg8", "layers": {"features.3": {"input_density": 0.2}}}))
+    for entry, extra in (("train.py", ["experiment=demo", *TINY]),
+                         ("estimate.py", ["model=resnet20", "dataset=digits"])):
+        res = run_entry(entry, *extra, f"hardware.activity={tmp_path}",
+                        f"hydra.run.dir={tmp_path / entry}", timeout=120)
+        assert res.returncode == 2, res.stderr[-2000:]
+        assert res.stderr.strip().splitlines()[-1].startswith(
+            f"error: hardware.activity='{tmp_path}' is not valid: allowed the activity of a run "
+            "of this model"), res.stderr[-2000:]
+        assert "Traceback" not in res.stderr and "Epoch" not in res.stdout
 
 
 def test_sweep_runs_every_job_in_its_own_folder(tmp_path):
@@ -135,6 +167,11 @@ CHIP_ERRORS = [
      "the crossbar: w_bits=1 of quant=bwma). A 1-bit weight cannot take 2-bit cells."),
     ("train.py", ["quant=mwma", "hardware.cell_bits=3", "device=sram"],
      "error: hardware.cell_bits=3 is not valid: allowed 1 to 1 for device=sram."),
+    ("train.py", ["hardware.activity=/no/such/run"],
+     "error: hardware.activity='/no/such/run' is not valid: allowed a run folder holding "
+     "activity.json (written by its test or by eval.py) or that file, or null for the defaults."),
+    ("estimate.py", ["hardware.technology_nm=5"],
+     "error: hardware.technology_nm=5 is not valid: allowed 130, 90, 65, 45, 32, 22, 14, 10 or 7."),
 ]
 
 

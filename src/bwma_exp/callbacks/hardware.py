@@ -6,10 +6,12 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
+from ..cim.activity import ACTIVITY_FILE, ActivityMeter
+from ..cim.config import run_crossbar
 from ..cim.counts import chip_counts
 from ..utils.builders import estimate_hardware
 from ..utils.progress import step_line
-from ..utils.summary import RunSummary
+from ..utils.summary import RunSummary, atomic_write_json
 
 HEADLINE = ("latency_ns", "energy_pj", "energy_dynamic_pj", "energy_leakage_pj", "area_um2",
             "tops_per_w", "utilization", "clock_period_ns")
@@ -42,6 +44,33 @@ class HardwareEstimateCallback(pl.Callback):
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._record_chip_counts(pl_module)
+
+    def on_test_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        cell_bits = int(run_crossbar(self.cfg).hardware.get("cell_bits", 1))
+        self._meter = ActivityMeter(pl_module.net, cell_bits).__enter__()
+
+    def on_test_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """The test set's measured activity (activity.json in the run folder) re-costs the
+        run: its ``hw`` and targets then use the bits this network really produced."""
+        meter, self._meter = getattr(self, "_meter", None), None
+        if meter is None:
+            return
+        meter.__exit__(None, None, None)
+        activity = meter.result()
+        if not activity or trainer.global_rank != 0:
+            return
+        if self.summary is not None:
+            atomic_write_json(self.summary.path.parent / ACTIVITY_FILE,
+                              {"model": self.cfg.model.name, "layers": activity})
+        self.own, self.targets = estimate_hardware(self.cfg, pl_module.net, self.input_shape,
+                                                   activity={"layers": activity})
+        if self.summary is not None:
+            self.summary.update(hw=self.own, hw_targets=self.targets, activity=ACTIVITY_FILE)
+        metrics = self.metrics()
+        for logger in trainer.loggers:
+            experiment = getattr(logger, "experiment", None)
+            if _is_wandb_run(experiment):    # the summary's hw/ figures: the measured ones
+                experiment.summary.update(metrics)
 
     def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._record_chip_counts(pl_module)

@@ -77,7 +77,7 @@ class HardwareConfig:
         check_value("crossbar_size", CrossbarSize, crossbar_size)
         check_value("adc_bits", AdcBits, adc_bits)
         hw = {k: v for k, v in dict(hardware or {}).items()
-              if k not in ("devices", "crossbar_sizes")}   # targets, read by the builders
+              if k not in HARDWARE_ONLY_KEYS}   # targets and activity, read by the builders
         for key in ("device", "crossbar_size", "adc_bits"):
             if key in hw:
                 raise ConfigError(f"hardware.{key}", hw[key], "no value here",
@@ -101,7 +101,9 @@ class HardwareConfig:
         return out
 
 
-HARDWARE_ONLY_KEYS = ("devices", "crossbar_sizes")   # read by the builders, not by this schema
+# Read by the builders, not by this schema: the extra targets, and the measured activity
+# (hardware/activity.py) that sets the layer table's densities.
+HARDWARE_ONLY_KEYS = ("devices", "crossbar_sizes", "activity")
 _RUN_KEYS = ("device", "crossbar_size", "adc_bits")
 
 
@@ -109,6 +111,9 @@ def check_hardware_group(hardware: Mapping | None) -> None:
     """The ``hardware`` group's own keys against HardwareConfig, before anything is built
     (the entry pre-check); the device, crossbar size and ADC bits are checked elsewhere."""
     hints = get_type_hints(HardwareConfig, include_extras=True)
+    if (hardware or {}).get("activity") is not None:
+        from bwma_exp.hardware.activity import activity_path
+        activity_path(hardware["activity"])      # the file exists (its layers: run_layers)
     for key, value in dict(hardware or {}).items():
         if key in hints and key not in _RUN_KEYS:
             check_value(f"hardware.{key}", hints[key], value)

@@ -34,6 +34,21 @@ def layer_adc_bits(layer, hw: HardwareConfig) -> int:
     return layer.spec.adc_bits or hw.adc_bits
 
 
+def _activity_subarray(layer_sub: dict, layer_hw: dict, adc_bits: int, layer, tech) -> Subarray:
+    """The subarray model at the layer's measured input density and on-cell share (only the
+    energies read them); the chip's defaults where the layer has none."""
+    density, on = layer.spec.input_density, layer.spec.weight_on_fraction
+    if density is None and on is None:
+        return layer_sub[adc_bits]
+    key = (adc_bits, density, on)
+    if key not in layer_sub:
+        hw = layer_hw[adc_bits]
+        layer_sub[key] = Subarray(replace(
+            hw, input_density=hw.input_density if density is None else density,
+            weight_on_fraction=hw.weight_on_fraction if on is None else on), tech)
+    return layer_sub[key]
+
+
 def estimate(layers: list[LayerSpec], hw: HardwareConfig) -> dict:
     tech = technology(hw.technology_nm)
     prepared, digital = prepare(layers, hw)
@@ -87,8 +102,8 @@ def estimate(layers: list[LayerSpec], hw: HardwareConfig) -> dict:
         latency = {"adc": adc_ns, "accumulation": cycles.accumulation * clock,
                    "buffer": cycles.buffer * clock, "interconnect": cycles.interconnect * clock,
                    "rest": cycles.rest * clock}
-        energy_fj = layer_energy(layer_sub[adc_bits], plan, i, layer, traffic, wire_um,
-                                 hw.reference_column)
+        energy_fj = layer_energy(_activity_subarray(layer_sub, layer_hw, adc_bits, layer, tech),
+                                 plan, i, layer, traffic, wire_um, hw.reference_column)
         subarrays = subarray_count(p, layer, plan)
         per_layer.append({"layer": layer, "placement": p, "latency": latency,
                           "energy_fj": energy_fj, "subarrays": subarrays,

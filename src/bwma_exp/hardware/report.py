@@ -48,8 +48,8 @@ def render_report(result: dict) -> Group:
         totals.add_row(name, value)
     b = result["breakdown"]
     layers = Table(title="layers", title_justify="left", show_edge=False)
-    for col in ("name", "mapping", "W/A/ADC", "rows x cols", "subarrays", "util", "latency µs",
-                "energy nJ"):
+    for col in ("name", "mapping", "W/A/ADC", "rows x cols", "subarrays", "util", "input 1s",
+                "on cells", "latency µs", "energy nJ"):
         # layer names are what quant.layers patterns match: never shortened
         width = max((len(r["name"]) for r in result["layers"]), default=4) if col == "name" else None
         layers.add_column(col, justify="left" if col in ("name", "mapping") else "right",
@@ -58,9 +58,15 @@ def render_report(result: dict) -> Group:
         bits = f"{row['w_bits']}/{row['in_bits']}/{row.get('adc_bits') or '-'}"
         layers.add_row(row["name"], row["mapping"], bits, f"{row['rows']}x{row['cols']}",
                        str(row["subarrays"]), f"{100 * row['utilization']:.0f} %",
+                       _share(row.get("input_density")), _share(row.get("weight_on_fraction")),
                        f"{row['latency_ns'] / 1e3:,.2f}", f"{row['energy_pj'] / 1e3:,.1f}")
     return Group(totals, _breakdown("latency", b["latency"], "ns"),
                  _breakdown("latency: other", b["latency_other"], "ns"),
                  _breakdown("energy", b["energy"], "pJ"),
                  _breakdown("energy as NeuroSim books it (dynamic)", b["energy_neurosim"], "pJ"),
                  _breakdown("area", b["area"], "µm²"), layers)
+
+
+def _share(value: float | None) -> str:
+    """A density as the per-layer table shows it ('-' for a digital layer)."""
+    return "-" if value is None else f"{100 * value:.1f} %"

@@ -12,6 +12,10 @@ from bwma_exp.hardware.technology import ZETA_TOPS_PER_W
 FJ_PER_PJ = 1000.0
 
 
+def _or(measured: float | None, default: float) -> float:
+    return default if measured is None else measured
+
+
 def neurosim_operations(layers: list[PreparedLayer]) -> float:
     """NeuroSim's operation count: 2·H_in·W_in·C_in·K²·C_out per layer (input size, as its
     main.cpp counts; equal to 2·MACs for stride-1 'same' convolutions)."""
@@ -60,6 +64,8 @@ def assemble(hw: HardwareConfig, prepared: list[PreparedLayer], digital: list[La
             "speedup": p.speedup_row * p.speedup_col, "utilization": cells / alloc,
             "latency_ns": sum(entry["latency"].values()),
             "energy_pj": (sum(entry["energy_fj"].values()) + leak) / FJ_PER_PJ,
+            "input_density": _or(lay.spec.input_density, hw.input_density),
+            "weight_on_fraction": _or(lay.spec.weight_on_fraction, hw.weight_on_fraction),
             "digital": False,
         })
     for spec in digital:
@@ -68,7 +74,7 @@ def assemble(hw: HardwareConfig, prepared: list[PreparedLayer], digital: list[La
                      "in_bits": spec.act_bits, "adc_bits": None, "input_vectors": 0,
                      "subarrays": 0, "adc_reads": 0, "weight_cells": 0, "tiles": 0,
                      "speedup": 1, "utilization": 0.0, "latency_ns": 0.0, "energy_pj": 0.0,
-                     "digital": True})
+                     "input_density": None, "weight_on_fraction": None, "digital": True})
 
     result = {
         "latency_ns": latency_ns,

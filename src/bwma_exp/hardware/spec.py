@@ -29,6 +29,11 @@ class LayerSpec:
     full_precision: bool = False
     pool_after: bool = False
     adc_bits: int | None = None   # this layer's ADC reads (quant.layers); None: the chip's
+    # Measured activity (hardware.activity, a run's activity.json): the fraction of 1s among
+    # this layer's input bits and the share of its weight cells in the low-resistance state;
+    # None: hardware.input_density / hardware.weight_on_fraction.
+    input_density: float | None = None
+    weight_on_fraction: float | None = None
 
     @property
     def rows_per_group(self) -> int:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..cim.config import run_crossbar
+from ..hardware.activity import apply_activity, load_activity
 from ..utils.builders import (
     build_datamodule,
     build_model,
@@ -37,11 +38,14 @@ def estimate(cfg: DictConfig) -> dict[str, Any]:
     net, shape, ops, layers = _model_for(*(OmegaConf.to_yaml(cfg[k], resolve=True)
                                    for k in ("model", "dataset", "quant")),
                                  spec.w_bits, spec.act_bits)
+    source = cfg.hardware.get("activity")
+    if source:   # another chip costed with that run's measured bits
+        layers = apply_activity(layers, load_activity(source), str(source))
     own, targets = estimate_hardware(cfg, net, shape, layers)
     own = {**own, **{k: ops[k] for k in ("params", "bops", "flops", "ops")}}
     atomic_write_json(out / HARDWARE_FILE, own)
     summary = RunSummary(out, {"task": "estimate", **identity,
-                               "mapping": run_crossbar(cfg).mapping,
+                               "mapping": run_crossbar(cfg).mapping, "activity": source,
                                "params": ops["params"], "ops": ops,
                                "hw": own, "hw_targets": targets, "overrides": overrides()})
     summary.finish()

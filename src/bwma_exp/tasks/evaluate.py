@@ -8,14 +8,16 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from ..cim.activity import ACTIVITY_FILE, ActivityMeter
 from ..cim.config import CIMConfig, run_crossbar
 from ..cim.evaluation import eval_cim_config, variation_accuracies
 from ..module import CIMClassifier
-from ..utils.builders import attach_cim, build_datamodule, build_model, build_spec, input_shape
+from ..utils.builders import (attach_cim, build_datamodule, build_model, build_spec,
+                              estimate_hardware, input_shape)
 from ..utils.errors import ConfigError
 from ..utils.summary import atomic_write_json
 from ..utils.validation import validate
-from .common import fmt_pct, print_result_table, run_dir
+from .common import fmt_hw, fmt_pct, print_result_table, run_dir
 
 
 def resolve_checkpoint(path: str) -> tuple[Path, Path]:
@@ -98,19 +100,26 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     def accuracy() -> float:
         return float(run_eval(module, datamodule=datamodule, verbose=False)[0][f"{cfg.split}/acc"])
 
-    variation = (variation_accuracies(module.net, cim, accuracy) if cim.variation_sigma > 0
-                 else None)
-    acc = variation["acc_mean"] if variation else accuracy()
+    cell_bits = int(run_crossbar(train_cfg).hardware.get("cell_bits", 1))
+    with ActivityMeter(module.net, cell_bits) as meter:   # the bits this evaluation reads
+        variation = (variation_accuracies(module.net, cim, accuracy) if cim.variation_sigma > 0
+                     else None)
+        acc = variation["acc_mean"] if variation else accuracy()
+    activity = {"model": train_cfg.model.name, "layers": meter.result()}
+    atomic_write_json(run_dir() / ACTIVITY_FILE, activity)
+    hw, _ = estimate_hardware(train_cfg, module.net, input_shape(datamodule), activity=activity)
     result = {"ckpt_path": str(ckpt), "split": cfg.split, "acc": acc,
               **run_crossbar(train_cfg).summary(), "adc_bits": cim.adc_bits if tiled else None,
               "model": train_cfg.model.name, "quant": train_cfg.quant.method,
               "input_shape": list(input_shape(datamodule)),
-              **({"variation": variation} if variation else {})}
+              **({"variation": variation} if variation else {}),
+              "activity": ACTIVITY_FILE, "hw": hw}
     atomic_write_json(run_dir() / "eval.json", result)
     rows = [(f"{cfg.split} accuracy", fmt_pct(acc))]
     if variation:
         rows = [(f"{cfg.split} accuracy (σ={cim.variation_sigma}, {cim.variation_kind}, "
                  f"{cim.variation_samples} chips)",
                  f"{fmt_pct(variation['acc_mean'])} ± {100 * variation['acc_std']:.2f}")]
+    rows += fmt_hw(hw)
     print_result_table(f"{cfg.split} accuracy of {ckpt}", rows)
     return result

@@ -21,6 +21,7 @@ from ..utils.builders import (
     count_ops,
     input_shape,
     run_identity,
+    run_layers,
 )
 from ..utils.checkpoint_io import AtomicCheckpointIO
 from ..utils.errors import ConfigError
@@ -58,6 +59,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     teacher = build_teacher(cfg, datamodule.num_classes, datamodule.image_size,
                             datamodule.in_channels)
     ops = count_ops(net, shape)
+    if (cfg.get("hardware") or {}).get("activity"):
+        run_layers(cfg, net, shape)   # hardware.activity is this model's, before data loads
     identity = run_identity(cfg, spec)
     fields = {"task": "train", **identity, **run_crossbar(cfg).summary(),
               "params": ops["params"], "ops": ops,

@@ -10,6 +10,7 @@ from torch import nn
 from ..cim.attach import attach_crossbars
 from ..cim.config import run_crossbar
 from ..hardware import HardwareConfig, estimate, layer_table, load_device
+from ..hardware.activity import apply_activity, load_activity
 from ..models.counter import count_ops as _count
 from ..quant import QuantSpec
 from ..quant.spec import FIXED_BITS
@@ -65,13 +66,26 @@ def hardware_targets(cfg: DictConfig) -> list[tuple[str, dict, int]]:
     return targets
 
 
+def run_layers(cfg: DictConfig, model: nn.Module, shape: tuple[int, int, int],
+               activity: dict | None = None) -> list:
+    """The model's layer table with measured activity: ``activity`` (this run's own, from its
+    test) or else ``hardware.activity``'s file; the documented defaults without either. A file
+    from another model is one ConfigError naming hardware.activity (the tasks call this before
+    any data loads)."""
+    source = (cfg.get("hardware") or {}).get("activity")
+    if activity is None and source:
+        activity = load_activity(source)
+    return apply_activity(layer_table(model, shape), activity, str(source or "this run's test"))
+
+
 def estimate_hardware(cfg: DictConfig, model: nn.Module, shape: tuple[int, int, int],
-                      layers: list | None = None
+                      layers: list | None = None, activity: dict | None = None
                       ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The run's own estimate and one per hardware target ("<device>/<size>"). ``layers``
-    (the model's layer table) may be passed in when the caller already traced the model."""
+    (the model's layer table, activity applied) may be passed in when the caller already
+    traced the model; ``activity``: measured by this run (cim/activity.py)."""
 
-    layers = layers if layers is not None else layer_table(model, shape)
+    layers = layers if layers is not None else run_layers(cfg, model, shape, activity)
     if not layers:
         raise ConfigError("model", cfg.model.name, "a model with at least one conv or linear layer")
     hw_section = run_crossbar(cfg).hardware   # hardware.mapping as the tiled forward maps it
