@@ -242,6 +242,66 @@ static void read_columns_serial(float *const *dst, const word_t *restrict win,
             _mm512_storeu_ps(dst[j] + i0, _mm512_add_ps(_mm512_loadu_ps(dst[j] + i0), s[j]));
     }
 }
+#ifdef HAVE_CODE_TABLES
+/* The codes of 16 partial sums z in [0, 255] (int32 lanes) from a column's 256-byte table:
+ * each lane's low byte indexes the table (its other bytes index entry 0, masked off). */
+static inline __m512i table_lookup(__m512i z, const uint8_t *table, int wide) {
+    __m512i c = _mm512_permutex2var_epi8(_mm512_loadu_si512(table), z,
+                                         _mm512_loadu_si512(table + 64));
+    if (wide) {
+        const __m512i c2 = _mm512_permutex2var_epi8(_mm512_loadu_si512(table + 128), z,
+                                                    _mm512_loadu_si512(table + 192));
+        c = _mm512_mask_blend_epi32(_mm512_cmpge_epi32_mask(z, _mm512_set1_epi32(128)), c, c2);
+    }
+    return _mm512_and_si512(c, _mm512_set1_epi32(0xFF));
+}
+
+/* read_columns_serial where the planes' weights are place values (w_p = w_0·2^p, bit-serial
+ * codes) and the codes come from tables: sum_p w_p ADC(z_p) = w_0·step·sum_p 2^p (code_p − c0)
+ * + w_0·ADC(0)·(2^P − 1), c0 the code of z = 0, so the planes add up in integers and one
+ * multiply per column and block turns them into the output. A plane skipped for having no live
+ * term reads code c0 (its term is 0). coef[j] = w_0·step, bias[j] = w_0·ADC(0)·(2^P − 1). */
+static void read_columns_table(float *const *dst, const word_t *restrict win,
+                               const unsigned char *live, const word_t *col, int t0, int t1,
+                               int T, int Oc, int K, int P, int mpad, const uint8_t *lut,
+                               int wide, const int *c0, const float *coef, const float *bias,
+                               int skip_zero) {
+    for (int i0 = 0; i0 < mpad; i0 += V) {
+        __m512i acc[CB];
+        for (int j = 0; j < CB; j++) acc[j] = _mm512_setzero_si512();
+        int live_place = 0;
+        for (int p = 0; p < P; p++) {
+            __m512i zz[CB];
+            for (int j = 0; j < CB; j++) zz[j] = _mm512_setzero_si512();
+            int any = 0;
+            for (int t = t0; t < t1; t++) {
+                if (!live[p * T + t]) continue;
+                any = 1;
+                const word_t *in = win + ((size_t)p * T + t) * CHUNK + i0;
+                const word_t *cells_t = col + (size_t)t * Oc * K;
+                for (int k = 0; k < K; k++) {
+                    const __m512i shift = _mm512_set1_epi32(k);
+                    for (int j = 0; j < CB; j++)
+                        zz[j] = _mm512_add_epi32(zz[j], _mm512_sllv_epi32(
+                            popcount_block(in, cells_t[j * K + k]), shift));
+                }
+            }
+            if (!any && skip_zero) continue;
+            live_place += 1 << p;
+            const __m512i place = _mm512_set1_epi32(p);
+            for (int j = 0; j < CB; j++)
+                acc[j] = _mm512_add_epi32(acc[j], _mm512_sllv_epi32(
+                    table_lookup(zz[j], lut + (size_t)j * 256, wide), place));
+        }
+        for (int j = 0; j < CB; j++) {
+            const __m512 v = _mm512_cvtepi32_ps(
+                _mm512_sub_epi32(acc[j], _mm512_set1_epi32(c0[j] * live_place)));
+            const __m512 out = _mm512_fmadd_ps(_mm512_set1_ps(coef[j]), v, _mm512_set1_ps(bias[j]));
+            _mm512_storeu_ps(dst[j] + i0, _mm512_add_ps(_mm512_loadu_ps(dst[j] + i0), out));
+        }
+    }
+}
+#endif
 #else
 static void read_column_serial(float *restrict dst, const word_t *restrict win,
                                const unsigned char *live, const word_t *col, int t0, int t1,
@@ -302,6 +362,8 @@ static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G
     int32_t *multi = z + CHUNK, *zr = z + 2 * CHUNK, *multi_r = z + 3 * CHUNK;
     float *rval = acc + (size_t)Og * CHUNK, wcol[256];
     const int has_ref_adc = ref_range != 0;
+    int places = bit_serial;   /* the planes' weights are place values: scale[p] = scale[0]·2^p */
+    for (int p = 1; p < P; p++) places &= scale[p] == ldexpf(scale[0], p);
     const float rlo = ref_range ? ref_range[0] : 0, rhi = ref_range ? ref_range[1] : 0,
                 rstep = ref_range ? ref_range[2] : 1;
     for (int n = n0; n < n1; n++)
@@ -367,9 +429,26 @@ static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G
                                 for (int p = 0; p < P; p++) wb[j * P + p] = colscale[r + j] * scale[p];
                                 zero_read += fabsf(adc_one(0, lo[r + j], hi[r + j], step[r + j]));
                             }
-                            read_columns_serial(dsts, win, live, cells + ((size_t)g * T * Oc + c) * K,
-                                                t0, t1, T, Oc, K, P, mpad, wb, lo + r, hi + r,
-                                                step + r, zero_read == 0,
+                            const word_t *col = cells + ((size_t)g * T * Oc + c) * K;
+#ifdef HAVE_CODE_TABLES
+                            if (luts && places) {
+                                int c0[CB];
+                                float coef[CB], bias[CB];
+                                for (int j = 0; j < CB; j++) {
+                                    const float w0 = colscale[r + j] * scale[0];
+                                    c0[j] = luts[(r + j) * 256];
+                                    coef[j] = w0 * step[r + j];
+                                    bias[j] = w0 * adc_one(0, lo[r + j], hi[r + j], step[r + j])
+                                              * (float)((1 << P) - 1);
+                                }
+                                read_columns_table(dsts, win, live, col, t0, t1, T, Oc, K, P,
+                                                   mpad, luts + r * 256, wide, c0, coef, bias,
+                                                   zero_read == 0);
+                                continue;
+                            }
+#endif
+                            read_columns_serial(dsts, win, live, col, t0, t1, T, Oc, K, P, mpad,
+                                                wb, lo + r, hi + r, step + r, zero_read == 0,
                                                 luts ? luts + r * 256 : 0, wide);
                         }
                     }
