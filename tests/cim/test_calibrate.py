@@ -10,15 +10,15 @@ import torch
 from omegaconf import OmegaConf
 
 from bwma_exp.cim.attach import crossbar_layers
-from bwma_exp.models.registry import build_model
-from bwma_exp.quant import QuantSpec
-from bwma_exp.tasks.calibrate import (
+from bwma_exp.cim.reconstruction import (
     calibrate_unit,
     calibration_units,
     qdrop_inputs,
     unit_io,
     unit_parameters,
 )
+from bwma_exp.models.registry import build_model
+from bwma_exp.quant import QuantSpec
 from cli_helpers import TINY, run_entry
 
 # The chip of the tiny runs: one 4-bit cell per weight and multi-bit partial sums, so a tiled

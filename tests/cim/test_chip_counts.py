@@ -8,8 +8,14 @@ import torch
 
 from bwma_exp.cim.attach import crossbar_layers
 from bwma_exp.cim.counts import chip_counts
-from bwma_exp.utils.builders import attach_cim, build_datamodule, build_model, build_spec
-from bwma_exp.utils.builders import estimate_hardware, input_shape
+from bwma_exp.utils.builders import (
+    attach_cim,
+    build_datamodule,
+    build_model,
+    build_spec,
+    estimate_hardware,
+    input_shape,
+)
 
 METHODS = [("bwma", 1), ("bwba", 1), ("mwma", 4), ("columnquant", 4), ("cimq", 4)]
 MAPPINGS = ["im2col", "novel", "channel_grouped"]

@@ -63,7 +63,7 @@ def test_ideal_tiled_linear_equals_plain_linear(method, w_bits, act_bits):
     layer = QuantSpec(method=method, w_bits=w_bits, act_bits=act_bits).linear(40, 10)
     x = torch.randn(4, 40)
     _tiled(layer, 40, 1, 1, 16, "im2col")       # the array-wise steps' partition
-    cim, layer.cim = layer.cim, None
+    layer.cim = None                            # the plain layer first
     ref = _calibrated(layer, x)(x)
     for cell_bits, reference in itertools.product([1, 2], [False, True]):
         if cell_bits <= w_bits:

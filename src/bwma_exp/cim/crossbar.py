@@ -35,7 +35,8 @@ from torch import nn
 from ..hardware.mapping import row_arrays
 from ..quant.common.adc import STAT_SAMPLES
 from ..quant.contract import PartialSumQuantizer
-from . import binary, cells as cell_layout, partial_sums
+from . import binary, partial_sums
+from . import cells as cell_layout
 from .variation import ConductanceVariation, perturb
 
 

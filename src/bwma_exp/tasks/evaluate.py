@@ -12,8 +12,14 @@ from ..cim.activity import ACTIVITY_FILE, ActivityMeter
 from ..cim.config import CIMConfig, run_crossbar
 from ..cim.evaluation import eval_cim_config, variation_accuracies
 from ..module import CIMClassifier
-from ..utils.builders import (attach_cim, build_datamodule, build_model, build_spec,
-                              estimate_hardware, input_shape)
+from ..utils.builders import (
+    attach_cim,
+    build_datamodule,
+    build_model,
+    build_spec,
+    estimate_hardware,
+    input_shape,
+)
 from ..utils.errors import ConfigError
 from ..utils.summary import atomic_write_json
 from ..utils.validation import validate
