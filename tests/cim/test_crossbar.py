@@ -228,3 +228,41 @@ def test_training_adc_statistics_come_from_the_first_images(monkeypatch):
         tiled(batch)
         ranges.append((tiled.cim.adc.lo.item(), tiled.cim.adc.hi.item()))
     assert ranges[0] == ranges[1] != ranges[2]
+
+
+def test_a_range_that_reads_no_batch_costs_no_partial_sums(monkeypatch):
+    """Statistics are read where a range takes them (a calibrated ADC in training, any range
+    before it starts); a started learnable range or CIMQ clip, and every stored range in
+    evaluation, read none. A layer-wide range takes them from an even subset of columns."""
+    from bwma_exp.quant.cimq.quantizers import ReparamClipADC
+    from bwma_exp.quant.columnquant.quantizers import ColumnADC
+
+    calibrated, learnable, clip = ADC(3), ADC(3, "learnable"), ReparamClipADC(3)
+    for adc in (calibrated, learnable, clip):
+        assert adc.reads_batch()                       # not started: in training or not
+        adc.grid(torch.randn(100))                     # starts it
+    assert calibrated.reads_batch() and not learnable.reads_batch() and not clip.reads_batch()
+    calibrated.eval()
+    assert not calibrated.reads_batch()
+    assert ColumnADC((1, 2, 3), 3).per_column and not calibrated.per_column
+
+    read = []
+    original = Crossbar._partial_sums
+    monkeypatch.setattr(Crossbar, "_partial_sums",
+                        lambda self, layer, planes, values, groups: read.append(values.shape[0])
+                        or original(self, layer, planes, values, groups))
+    monkeypatch.setattr(crossbar_module, "STAT_SAMPLES", 9 * 4 * 4 * 36)
+    torch.manual_seed(0)
+    layer = QuantSpec(method="bwma", w_bits=1, act_bits=4).conv2d(8, 16, 3, padding=1)
+    x = torch.randn(6, 8, 6, 6)
+    _calibrated(layer, x)
+    layer.cim = Crossbar(72, 32, "novel", (3, 3), ADC(3), True)
+    layer.train()
+    with torch.no_grad():
+        layer(x)
+    assert read == [4]                  # 4 of the 16 columns of the first image: 9·4·4·36
+    read.clear()
+    layer.eval()
+    with torch.no_grad():
+        layer(x)
+    assert read == []

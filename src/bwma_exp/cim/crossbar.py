@@ -160,13 +160,20 @@ class Crossbar(nn.Module):
                            adc_grid, cells.refcoef if self.reference_column else None, ref_grid)
 
     def _grid(self, adc, layer, q, values, bits, place, groups):
-        """(lo, hi, step) of ``adc`` for this batch: the stored range in evaluation, else the
-        statistics of the first images' partial sums (``q``: their codes); None: no ADC."""
+        """(lo, hi, step) of ``adc`` for this batch: its stored range where it reads no batch
+        (evaluation; a learned range once started), else from the first images' partial sums
+        (``q``: their codes); None: no ADC."""
         if adc is None:
             return None
-        if not adc.training and bool(adc.initialized):
+        if not adc.reads_batch():
             return adc.grid(q.new_empty(0))
         planes, _ = _input_planes(q, bits, place, self.bit_serial)
+        if not adc.per_column and groups == 1:
+            # one range for the layer: an even subset of its columns gives the STAT_SAMPLES
+            # partial sums its statistics take (the rest were subsampled away after the read)
+            positions = math.prod(_out_size(layer, q)) if q.dim() == 4 else 1
+            per_column = planes.shape[0] * self.arrays * positions
+            values = values[::max(1, values.shape[0] * per_column // STAT_SAMPLES)]
         return adc.grid(self._partial_sums(layer, planes, values, groups))
 
     def _op_read(self, layer, planes, place, values, cells, groups, n):

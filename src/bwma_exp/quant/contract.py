@@ -103,6 +103,19 @@ class PartialSumQuantizer(nn.Module):
         kernel. False (default): only ``forward`` is known."""
         return False
 
+    def reads_batch(self) -> bool:
+        """Whether ``grid(p)`` takes this batch's partial sums ``p`` (statistics in training, a
+        range not started yet); False: its stored range, and a crossbar computes none for it.
+        Default: in training, or before the range has started."""
+        return self.training or not bool(getattr(self, "initialized", True))
+
+    @property
+    def per_column(self) -> bool:
+        """True when each column has its own range: its statistics need every column's partial
+        sums. False (default): one range for the layer, whose statistics a crossbar may take
+        from a subset of its columns."""
+        return False
+
 # nn.Identity as well, so code that asks "is this layer's quantizer a no-op?" keeps working.
 class IdentityWeight(WeightQuantizer, nn.Identity):
     """Full-precision weights."""

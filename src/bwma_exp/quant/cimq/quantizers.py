@@ -117,6 +117,10 @@ class ReparamClipADC(PartialSumQuantizer):
     def clip(self, p: torch.Tensor | None = None) -> torch.Tensor:
         return self._range(p)[0]
 
+    def reads_batch(self) -> bool:
+        """The first batch starts c0 and the sign; θ learns from the clip's gradient after."""
+        return not bool(self.initialized)
+
     @property
     def uniform(self) -> bool:
         return True

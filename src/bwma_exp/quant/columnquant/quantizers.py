@@ -126,6 +126,10 @@ class ColumnADC(ADC):
             else:
                 self.register_buffer(name, tensor)
 
+    @property
+    def per_column(self) -> bool:
+        return True
+
     @torch.no_grad()
     def _batch_range(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         cols = p.movedim(0, -2).flatten(-2)                          # (g, A, O/g, M·L)

@@ -70,6 +70,12 @@ class ADC(PartialSumQuantizer):
     def calibrated(self) -> bool:
         return self.range_mode != "learnable"
 
+    def reads_batch(self) -> bool:
+        """A learnable range reads a batch only to start; a calibrated one every training batch."""
+        if not bool(self.initialized):
+            return True
+        return self.training and self.range_mode != "learnable"
+
     @property
     def uniform(self) -> bool:
         return True
