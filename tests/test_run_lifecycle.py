@@ -30,7 +30,36 @@ def test_offline_wandb_record_holds_accuracy_and_hardware(tmp_path):
     assert s["hw/latency_ns"] == pytest.approx(summary["hw"]["latency_ns"])
     assert s["hw/rram/128/energy_pj"] == pytest.approx(summary["hw_targets"]["rram/128"]["energy_pj"])
     assert record["config"]["act_bits"] == 4
+    assert record["config"]["quant"]["method"] == "bwma"
+    assert record["group"] is None  # a single run; each sweep is its own group
+    assert {"quant:bwma", "model:resnet20"} <= set(record["tags"])
+    for group in ("latency", "area", "energy"):  # the breakdowns' bar charts, as logged
+        assert s[f"hw/breakdown_chart/{group}_table/_type"] == "table-file"
     assert summary["wandb_run_id"] in glob.glob(str(run / "wandb" / "offline-run-*"))[0]
+
+
+OFFLINE_RUN = """
+import sys, wandb
+run = wandb.init(mode="offline", dir=sys.argv[1], project="p", group="sweep-a",
+                 tags=["quant:bwma", "model:vgg8"], config={"quant": {"method": "bwma"}},
+                 settings=wandb.Settings(silent=True, console="off"))
+run.config.update({"act_bits": 4, "model": {"name": "vgg8"}})
+run.log({"val/acc": 0.5})
+run.finish()
+"""
+
+
+def test_offline_reader_returns_the_init_config_group_and_tags(tmp_path):
+    """wandb.init(config=...) lives in the run record, apart from later config updates."""
+    res = subprocess.run([sys.executable, "-c", OFFLINE_RUN, str(tmp_path)], capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "WANDB_SILENT": "true"})
+    assert res.returncode == 0, res.stderr[-3000:]
+    record = read_offline_run(glob.glob(str(tmp_path / "wandb" / "offline-run-*"))[0])
+    assert record["config"]["quant"] == {"method": "bwma"}
+    assert record["config"]["act_bits"] == 4 and record["config"]["model"] == {"name": "vgg8"}
+    assert record["group"] == "sweep-a"
+    assert record["tags"] == ["quant:bwma", "model:vgg8"]
+    assert record["history"][0]["val/acc"] == 0.5
 
 
 def test_a_failing_job_does_not_stop_the_sweep(tmp_path):

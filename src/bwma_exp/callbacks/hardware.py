@@ -71,6 +71,8 @@ class HardwareEstimateCallback(pl.Callback):
             experiment = getattr(logger, "experiment", None)
             if _is_wandb_run(experiment):    # the summary's hw/ figures: the measured ones
                 experiment.summary.update(metrics)
+                experiment.log({"hw/layers": _layer_table(self.own),
+                                **_breakdown_charts(self.own)}, commit=False)
 
     def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._record_chip_counts(pl_module)
@@ -108,7 +110,8 @@ class HardwareEstimateCallback(pl.Callback):
             experiment = getattr(logger, "experiment", None)
             if _is_wandb_run(experiment):
                 experiment.summary.update(metrics)
-                experiment.log({"hw/layers": _layer_table(self.own)}, commit=False)
+                experiment.log({"hw/layers": _layer_table(self.own),
+                                **_breakdown_charts(self.own)}, commit=False)
 
 
 def _is_wandb_run(obj: Any) -> bool:
@@ -119,6 +122,26 @@ def _layer_table(result: dict[str, Any]):
     import wandb
 
     columns = ["name", "w_bits", "in_bits", "adc_bits", "rows", "cols", "subarrays", "utilization",
-               "latency_ns", "energy_pj"]
+               "input_density", "weight_on_fraction", "latency_ns", "energy_pj"]
     return wandb.Table(columns=columns,
                        data=[[layer.get(c) for c in columns] for layer in result.get("layers", [])])
+
+
+BREAKDOWN_UNITS = {"latency": "ns", "area": "µm²", "energy": "pJ"}
+
+
+def _breakdown_charts(result: dict[str, Any]) -> dict[str, Any]:
+    """``hw/breakdown_chart/<group>``: a bar chart per breakdown, which the run's W&B page
+    shows as logged (no panel to set up, unlike the summary's ``hw/breakdown/*`` scalars)."""
+    import wandb
+
+    charts = {}
+    for group, unit in BREAKDOWN_UNITS.items():
+        parts = result.get("breakdown", {}).get(group)
+        if not parts:
+            continue
+        table = wandb.Table(columns=["part", "value"],
+                            data=[[name, float(value)] for name, value in parts.items()])
+        charts[f"hw/breakdown_chart/{group}"] = wandb.plot.bar(
+            table, "part", "value", title=f"{group} breakdown ({unit})")
+    return charts

@@ -47,9 +47,11 @@ def record_payloads(data: bytes) -> Iterator[bytes]:
 
 
 def read_offline_run(path: str | Path) -> dict[str, Any]:
-    """{"summary": {...}, "history": [{...}, ...], "config": {...}} of one offline run.
+    """{"summary": {...}, "history": [{...}, ...], "config": {...}, "group": str | None,
+    "tags": [...]} of one offline run.
 
-    ``path`` is the ``.wandb`` file or the ``offline-run-*`` folder holding it."""
+    ``path`` is the ``.wandb`` file or the ``offline-run-*`` folder holding it. ``config`` merges
+    the run record's (``wandb.init(config=...)``) with later ``config.update`` records."""
     from wandb.proto import wandb_internal_pb2
 
     path = Path(path)
@@ -61,6 +63,8 @@ def read_offline_run(path: str | Path) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     history: list[dict[str, Any]] = []
     config: dict[str, Any] = {}
+    group: str | None = None
+    tags: list[str] = []
     for payload in record_payloads(path.read_bytes()):
         record = wandb_internal_pb2.Record()
         record.ParseFromString(payload)
@@ -73,7 +77,12 @@ def read_offline_run(path: str | Path) -> dict[str, Any]:
         elif kind == "config":
             for item in record.config.update:
                 config[_key(item)] = json.loads(item.value_json)
-    return {"summary": summary, "history": history, "config": config}
+        elif kind == "run":  # written at init (and again on resume): the latest one holds
+            for item in record.run.config.update:
+                config[_key(item)] = json.loads(item.value_json)
+            group, tags = record.run.run_group or None, list(record.run.tags)
+    return {"summary": summary, "history": history, "config": config, "group": group,
+            "tags": tags}
 
 
 def _key(item) -> str:
