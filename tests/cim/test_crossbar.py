@@ -266,3 +266,30 @@ def test_a_range_that_reads_no_batch_costs_no_partial_sums(monkeypatch):
     with torch.no_grad():
         layer(x)
     assert read == []
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_integer_partial_sums_read_exactly_where_the_levels_span_them(native):
+    """The crossbar's sums are integers: a calibrated ADC's step is a whole number of unit
+    currents (>= 1) and lo a multiple of it. 8-row subarrays (novel mapping, 8 channels) give
+    sums 0..8, which a 4-bit ADC's 16 levels span: the W4 tiled layer is the plain one, with
+    or without the reference column (its sums are 0..8 too)."""
+    torch.manual_seed(0)
+    layer = QuantSpec(method="mwma", w_bits=4, act_bits=4).conv2d(8, 6, 3, padding=1)
+    x = torch.relu(torch.randn(4, 8, 6, 6))
+    ref = _calibrated(layer, x)(x)
+    for reference in (False, True):
+        layer.cim = Crossbar(72, 32, "novel", (3, 3), ADC(4), True, cell_bits=1,
+                             reference_column=reference, reference_adc=ADC(4))
+        layer.cim.native = native
+        layer.train()
+        with torch.no_grad():
+            layer(x)
+        layer.eval()
+        lo, hi, step = layer.cim.adc.grid(torch.empty(0))
+        assert float(step) >= 1 and float(step) == round(float(step))
+        assert float(lo) % float(step) == 0 and float(hi - lo) == float(step) * 15
+        with torch.no_grad():
+            torch.testing.assert_close(layer(x), ref, atol=1e-4, rtol=1e-4)
+    layer.cim.adc.integer_sums = False    # a real-valued read keeps the fractional step
+    assert float(layer.cim.adc.grid(torch.empty(0))[2]) < 1

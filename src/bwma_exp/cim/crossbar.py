@@ -75,6 +75,9 @@ class Crossbar(nn.Module):
 
     def forward(self, layer: nn.Module, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         grid = layer.act_quantizer.cim_grid(x)    # detached
+        for adc in (self.adc, self.reference_adc):   # integer cells x integer codes
+            if adc is not None and hasattr(adc, "integer_sums"):
+                adc.integer_sums = grid is not None
         if self.adc_grad == "ste" and torch.is_grad_enabled() and self._uniform():
             with torch.no_grad():
                 value = self._tiled(layer, x.detach(), w.detach(), grid)

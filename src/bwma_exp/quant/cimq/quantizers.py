@@ -90,6 +90,7 @@ class ReparamClipADC(PartialSumQuantizer):
         self.register_buffer("c0", torch.tensor(1.0))
         self.register_buffer("signed", torch.tensor(True))
         self.register_buffer("initialized", torch.tensor(False))
+        self.integer_sums = False   # set by the crossbar (common/adc.py)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # checkpoints written before the unsigned range read signed partial sums
@@ -128,16 +129,25 @@ class ReparamClipADC(PartialSumQuantizer):
     def grid(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(lo, c, step) of the levels ``forward`` reads (lo = −c, or 0 unsigned)."""
         c, signed = self._range(p if p.numel() else None)
+        lo, c, step = self._levels(c, signed)
+        return lo, c, step
+
+    def _levels(self, c: torch.Tensor, signed: torch.Tensor):
+        """(lo, hi, step) from the clip: on an unsigned crossbar read (integer sums, see
+        common/adc.py) the step is a whole number of unit currents, straight through to θ."""
         lo = -c if bool(signed) else torch.zeros_like(c)
-        return lo, c, (c - lo) / (self.levels - 1)
+        step = (c - lo) / (self.levels - 1)
+        if self.integer_sums and not bool(signed):
+            step = step + (torch.round(step).clamp_min(1.0) - step).detach()
+            c = step * (self.levels - 1)
+        return lo, c, step
 
     def forward(self, p: torch.Tensor) -> torch.Tensor:
         c, signed = self._range(p)
         # LSQ's gradient scale 1/sqrt(N·Qp): θ's gradient sums over every partial sum read,
         # which at the demo's learning rate sent the clip to NaN in one step unscaled
         c = ScaleGrad.apply(c, 1 / math.sqrt(p.numel() * (self.levels - 1)))
-        lo = -c if bool(signed) else torch.zeros_like(c)
-        step = (c - lo) / (self.levels - 1)
+        lo, c, step = self._levels(c, signed)
         v = (torch.minimum(torch.maximum(p, lo), c) - lo) / step
         return lo + step * (v + (torch.round(v) - v).detach())
 
