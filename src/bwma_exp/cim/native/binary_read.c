@@ -190,6 +190,28 @@ static inline __m512 table_codes(__m512i z, const uint8_t *table, int wide) {
  * j's output row, plane weights and ADC range. */
 #define CB 4
 #define HAVE_COLUMN_BLOCK 1
+/* zz[j] = column c0+j's partial sums of plane p at positions i0 .. i0+V-1: the sum over the
+ * array's live terms of 2^k popcount(words AND cells_k). Returns whether any term is live. */
+static inline int count_columns(__m512i *zz, const word_t *restrict win,
+                                const unsigned char *live, const word_t *col, int t0, int t1,
+                                int T, int Oc, int K, int p, int i0) {
+    int any = 0;
+    for (int j = 0; j < CB; j++) zz[j] = _mm512_setzero_si512();
+    for (int t = t0; t < t1; t++) {
+        if (!live[p * T + t]) continue;
+        any = 1;
+        const word_t *in = win + ((size_t)p * T + t) * CHUNK + i0;
+        const word_t *cells_t = col + (size_t)t * Oc * K;
+        for (int k = 0; k < K; k++) {
+            const __m512i shift = _mm512_set1_epi32(k);
+            for (int j = 0; j < CB; j++)
+                zz[j] = _mm512_add_epi32(zz[j], _mm512_sllv_epi32(
+                    popcount_block(in, cells_t[j * K + k]), shift));
+        }
+    }
+    return any;
+}
+
 static void read_columns_serial(float *const *dst, const word_t *restrict win,
                                 const unsigned char *live, const word_t *col, int t0, int t1,
                                 int T, int Oc, int K, int P, int mpad, const float *w,
@@ -206,20 +228,7 @@ static void read_columns_serial(float *const *dst, const word_t *restrict win,
         for (int j = 0; j < CB; j++) s[j] = _mm512_setzero_ps();
         for (int p = 0; p < P; p++) {
             __m512i zz[CB];
-            for (int j = 0; j < CB; j++) zz[j] = _mm512_setzero_si512();
-            int any = 0;
-            for (int t = t0; t < t1; t++) {
-                if (!live[p * T + t]) continue;
-                any = 1;
-                const word_t *in = win + ((size_t)p * T + t) * CHUNK + i0;
-                const word_t *cells_t = col + (size_t)t * Oc * K;
-                for (int k = 0; k < K; k++) {
-                    const __m512i shift = _mm512_set1_epi32(k);
-                    for (int j = 0; j < CB; j++)
-                        zz[j] = _mm512_add_epi32(zz[j], _mm512_sllv_epi32(
-                            popcount_block(in, cells_t[j * K + k]), shift));
-                }
-            }
+            const int any = count_columns(zz, win, live, col, t0, t1, T, Oc, K, p, i0);
             if (!any && skip_zero) continue;
             for (int j = 0; j < CB; j++) {
                 __m512 r;
@@ -272,20 +281,7 @@ static void read_columns_table(float *const *dst, const word_t *restrict win,
         int live_place = 0;
         for (int p = 0; p < P; p++) {
             __m512i zz[CB];
-            for (int j = 0; j < CB; j++) zz[j] = _mm512_setzero_si512();
-            int any = 0;
-            for (int t = t0; t < t1; t++) {
-                if (!live[p * T + t]) continue;
-                any = 1;
-                const word_t *in = win + ((size_t)p * T + t) * CHUNK + i0;
-                const word_t *cells_t = col + (size_t)t * Oc * K;
-                for (int k = 0; k < K; k++) {
-                    const __m512i shift = _mm512_set1_epi32(k);
-                    for (int j = 0; j < CB; j++)
-                        zz[j] = _mm512_add_epi32(zz[j], _mm512_sllv_epi32(
-                            popcount_block(in, cells_t[j * K + k]), shift));
-                }
-            }
+            const int any = count_columns(zz, win, live, col, t0, t1, T, Oc, K, p, i0);
             if (!any && skip_zero) continue;
             live_place += 1 << p;
             const __m512i place = _mm512_set1_epi32(p);
