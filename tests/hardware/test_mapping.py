@@ -22,13 +22,16 @@ def test_small_conv_im2col_and_novel(make_hw):
 
 def test_multibit_weights_take_cells_and_reference_column_counted(make_hw):
     layer = [linear("fc", 64, 10, w_bits=4, act_bits=4)]
-    r = estimate(layer, make_hw(size=32))
+    digital = estimate(layer, make_hw(size=32))       # default: the offset is a digital count
+    assert digital["layers"][0]["adc_reads"] == 2 * 40 * 4
+    assert digital["utilization"] == pytest.approx(64 * 40 / (4 * 1024))
+    r = estimate(layer, make_hw(size=32, reference_column=True))
     # 4 one-bit cells per weight: 64 x 40 cells -> 2 x 2 subarrays, each with one 32-cell
     # reference column (offset-coded weights), read once per input bit and vector
     assert r["layers"][0]["cols"] == 40 and r["layers"][0]["subarrays"] == 4
     assert r["utilization"] == pytest.approx(64 * 40 / (4 * 1024 + 4 * 32))
     assert r["layers"][0]["adc_reads"] == 2 * (40 + 2) * 4 and r["layers"][0]["weight_cells"] == 2560
-    binary = estimate([linear("fc", 64, 10)], make_hw(size=32))
+    binary = estimate([linear("fc", 64, 10)], make_hw(size=32, reference_column=True))
     # binary: 64 x 10 in 2 subarrays, each with one 32-cell reference column
     assert binary["utilization"] == pytest.approx(640 / (2 * 1024 + 2 * 32))
 

@@ -65,10 +65,12 @@ class HardwareConfig:
     fp_layers: Literal["costed", "digital"] = "costed"
     mapping: Literal["auto", "novel", "im2col", "channel_grouped"] = "auto"
     input_vectors: Literal["neurosim", "exact"] = "neurosim"
-    reference_column: bool = True
+    reference_column: bool = False
     """Offset-coded weights (cim/cells.py: w = offset + scale·u) need Σ_rows x of every
     subarray: one reference column of on-cells per subarray and column block, read by an ADC
-    (true), or an exact digital sum that costs no ADC read (false)."""
+    (true), or an exact digital sum that costs no ADC read (false, the default: the input bits
+    are digital, so the periphery counts each array's active rows; a 4-bit read of that large
+    common sum took the demo's ColumnQuant from 74 % to 16 %)."""
 
     @classmethod
     def from_dicts(cls, device: Mapping, hardware: Mapping, crossbar_size: int,
