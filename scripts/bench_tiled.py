@@ -1,6 +1,6 @@
 """Step time (forward + backward + SGD step) and eval-forward time of ResNet-20 on 32×32
 inputs, ideal layers vs crossbar-tiled layers (4-bit ADC, each method on its own chip: its
-mapping, partial-sum ADC and 1-bit cells), on this machine, from one run.
+mapping, weight coding, partial-sum ADC and 1-bit cells), on this machine, from one run.
 
 One line per method (bwma W1/A4, bwba W1/A1, mwma, columnquant and cimq W4/A4) at 128 and 32
 rows with the default settings (straight-through ADC gradient: the popcount read wherever
@@ -22,6 +22,7 @@ from bwma_exp.cim.config import CIMConfig
 from bwma_exp.hardware import HardwareConfig, load_device
 from bwma_exp.models import build_model
 from bwma_exp.quant import QuantSpec
+from bwma_exp.quant.spec import CROSSBARS
 
 # method: (w_bits, act_bits, its mapping under hardware.mapping=auto)
 METHODS = {"bwma": (1, 4, "auto"), "bwba": (1, 1, "auto"), "mwma": (4, 4, "auto"),
@@ -38,10 +39,11 @@ def make_model(method: str) -> torch.nn.Module:
 
 
 def tiled(base: torch.nn.Module, size: int, mapping: str, bit_serial: bool = True,
-          adc_grad: str = "ste") -> torch.nn.Module:
+          adc_grad: str = "ste", coding: str = "offset") -> torch.nn.Module:
     model = copy.deepcopy(base)
     device = next(model.parameters()).device
-    hw = HardwareConfig.from_dicts(load_device("rram"), {"mapping": mapping}, size, 4)
+    hw = HardwareConfig.from_dicts(load_device("rram"), {"mapping": mapping,
+                                                        "weight_coding": coding}, size, 4)
     cim = CIMConfig(tiled=True, adc_bits=4, bit_serial=bit_serial, adc_grad=adc_grad)
     attach_crossbars(model, cim, hw, (3, 32, 32))
     return model.to(device)
@@ -102,7 +104,7 @@ def main() -> None:
         mapping = METHODS[method][2]
         parts = []
         for size in (128, 32):
-            model = tiled(pristine, size, mapping)
+            model = tiled(pristine, size, mapping, coding=CROSSBARS[method].weight_coding)
             step, fwd = step_time(model, x, y, args.steps), forward_time(model, x, args.steps)
             parts.append(f"{size} rows step x{step / untiled:.2f} eval x{fwd / untiled_fwd:.2f}")
             if method == "bwma" and size == 128:

@@ -28,7 +28,7 @@ CHEAP_CHIP = ["hardware.cell_bits=4", "cim.bit_serial=false"]
 # A few more training batches than TINY: two batches leave BatchNorm's statistics so far off
 # that activations grow by orders of magnitude through the blocks (72 % test accuracy here).
 TRAIN_MORE = ["trainer.limit_train_batches=40", "trainer.max_epochs=2", "optimizer.lr=0.05"]
-TINY_CALIBRATION = ["calibration.images=16", "calibration.batch_size=16", "calibration.iters=8",
+TINY_CALIBRATION = ["calibration.images=16", "calibration.batch_size=16", "calibration.iters=16",
                     "calibration.lr=0.01", "test_batches=1"]
 THETA0 = math.log(math.e - 1)   # ReparamClipADC's θ before any training: softplus(θ) = 1
 

@@ -19,19 +19,23 @@ from bwma_exp.utils.builders import (
 
 METHODS = [("bwma", 1), ("bwba", 1), ("mwma", 4), ("columnquant", 4), ("cimq", 4)]
 MAPPINGS = ["im2col", "novel", "channel_grouped"]
-CASES = [(m, b, mapping, cells, ref)
-         for (m, b), mapping, cells, ref in itertools.product(METHODS, MAPPINGS, [1, 2],
-                                                              [True, False])
-         if cells <= b and (m != "columnquant" or mapping == "channel_grouped")]
+# weight codings: binary weights are one cell under every coding (only offset is accepted);
+# a differential layer drops the reference column, in the forward and the estimate alike
+CASES = [(m, b, mapping, cells, ref, coding)
+         for (m, b), mapping, cells, ref, coding in itertools.product(
+             METHODS, MAPPINGS, [1, 2], [True, False], ["offset", "differential"])
+         if cells <= b and (m != "columnquant" or mapping == "channel_grouped")
+         and (coding == "offset" or b > 1)]
 
 
-@pytest.mark.parametrize("method,w_bits,mapping,cell_bits,reference", CASES)
+@pytest.mark.parametrize("method,w_bits,mapping,cell_bits,reference,coding", CASES)
 def test_forward_counts_equal_the_estimate(compose_cfg, method, w_bits, mapping, cell_bits,
-                                           reference):
+                                           reference, coding):
     cfg = compose_cfg("train", [
         "experiment=demo", f"quant={method}", f"w_bits={w_bits}", "cim.tiled=true",
         "crossbar_size=64", f"hardware.mapping={mapping}", f"hardware.cell_bits={cell_bits}",
-        f"hardware.reference_column={str(reference).lower()}", "hardware.input_vectors=exact"])
+        f"hardware.reference_column={str(reference).lower()}", "hardware.input_vectors=exact",
+        f"hardware.weight_coding={coding}"])
     datamodule = build_datamodule(cfg)
     shape = input_shape(datamodule)
     net = build_model(cfg, build_spec(cfg), datamodule)

@@ -26,13 +26,18 @@ def _calibrated(layer, x):
     return layer
 
 
+# the three readouts: offset coding with a digital offset, with a reference column, and
+# differential (positive and negative columns, no offset term)
+READOUTS = [("offset", False), ("offset", True), ("differential", False)]
+
+
 def _tiled(layer, c_in, k, g, size, mapping, adc=None, serial=True, cell_bits=1,
-           reference=False, reference_adc=None):
+           reference=False, reference_adc=None, coding="offset"):
     """``layer`` on a crossbar, its array-wise steps (columnquant, cimq) on the partition."""
     layer.weight_quantizer.set_arrays(row_arrays(c_in // g, k, k, size, mapping), g)
     layer.cim = Crossbar(c_in // g * k * k, size, mapping, (k, k), adc, serial,
                          cell_bits=cell_bits, reference_column=reference,
-                         reference_adc=reference_adc)
+                         reference_adc=reference_adc, weight_coding=coding)
     return layer
 
 
@@ -40,12 +45,12 @@ def _tiled(layer, c_in, k, g, size, mapping, adc=None, serial=True, cell_bits=1,
 def test_ideal_tiled_conv_equals_plain_conv(method, w_bits, act_bits):
     torch.manual_seed(0)
     spec = QuantSpec(method=method, w_bits=w_bits, act_bits=act_bits)
-    for (k, st, p, g), mapping, size, serial, cell_bits, reference in itertools.product(
-            CONVS, MAPPINGS, [32, 128], [True, False], [1, 2], [False, True]):
+    for (k, st, p, g), mapping, size, serial, cell_bits, (coding, reference) in \
+            itertools.product(CONVS, MAPPINGS, [32, 128], [True, False], [1, 2], READOUTS):
         if cell_bits > w_bits or (size == 128 and cell_bits == 2):
             continue
         layer = _tiled(spec.conv2d(8, 16, k, stride=st, padding=p, groups=g), 8, k, g, size,
-                       mapping, None, serial, cell_bits, reference)
+                       mapping, None, serial, cell_bits, reference, coding=coding)
         x = torch.randn(3, 8, 9, 9)
         cim, layer.cim = layer.cim, None
         ref = _calibrated(layer, x)(x)
@@ -53,7 +58,7 @@ def test_ideal_tiled_conv_equals_plain_conv(method, w_bits, act_bits):
         for native in (True, False):
             layer.cim.native = native
             torch.testing.assert_close(layer(x), ref, atol=5e-4, rtol=1e-3, msg=lambda m: (
-                f"{k=} {st=} {p=} {g=} {mapping} {size} {serial} {cell_bits=} {reference=} "
+                f"{k=} {st=} {p=} {g=} {mapping} {size} {serial} {cell_bits=} {coding} {reference=} "
                 f"{native=}: {m}"))
 
 
@@ -65,15 +70,17 @@ def test_ideal_tiled_linear_equals_plain_linear(method, w_bits, act_bits):
     _tiled(layer, 40, 1, 1, 16, "im2col")       # the array-wise steps' partition
     layer.cim = None                            # the plain layer first
     ref = _calibrated(layer, x)(x)
-    for cell_bits, reference in itertools.product([1, 2], [False, True]):
+    for cell_bits, (coding, reference) in itertools.product([1, 2], READOUTS):
         if cell_bits <= w_bits:
             layer.cim = Crossbar(40, 16, "im2col", (1, 1), None, True, cell_bits=cell_bits,
-                                 reference_column=reference)
+                                 reference_column=reference, weight_coding=coding)
             torch.testing.assert_close(layer(x), ref, atol=1e-4, rtol=1e-4)
 
 
-@pytest.mark.parametrize("cell_bits,reference", [(1, False), (2, True), (4, True)])
-def test_tiled_gradients_match_plain_layer_with_ideal_adc(cell_bits, reference):
+@pytest.mark.parametrize("cell_bits,reference,coding", [
+    (1, False, "offset"), (2, True, "offset"), (4, True, "offset"), (1, False, "differential"),
+    (2, False, "differential")])
+def test_tiled_gradients_match_plain_layer_with_ideal_adc(cell_bits, reference, coding):
     """Through the op-by-op read (adc_grad=clipped, nothing clips): the slices' and planes'
     straight-through shares add up to the plain layer's gradients."""
     torch.manual_seed(0)
@@ -83,7 +90,8 @@ def test_tiled_gradients_match_plain_layer_with_ideal_adc(cell_bits, reference):
         spec = QuantSpec(method=method, w_bits=w_bits, act_bits=4)
         plain = spec.conv2d(8, 16, 3, padding=1)
         tiled = copy.deepcopy(plain)
-        _tiled(tiled, 8, 3, 1, 32, "novel", cell_bits=cell_bits, reference=reference)
+        _tiled(tiled, 8, 3, 1, 32, "novel", cell_bits=cell_bits, reference=reference,
+               coding=coding)
         tiled.cim.adc_grad = "clipped"
         x = torch.randn(2, 8, 6, 6)
         grads = []
@@ -109,6 +117,28 @@ def test_cells_hold_the_offset_coded_bit_slices_by_hand():
                                      [u[1][0] & 3, u[1][1] & 3], [u[1][0] >> 2, u[1][1] >> 2]]
     assert cells.colscale.tolist() == [[[0.5, 2.0, 0.5, 2.0]]]
     assert cells.refcoef.tolist() == [[[-4.0, -4.0]]] and cells.slices == 2
+
+
+def test_differential_cells_hold_the_magnitudes_in_positive_and_negative_columns_by_hand():
+    """The same weights differentially: k = −8, 7, 0, −1 sit as magnitudes, the positive
+    columns (then the negative ones) each in two 2-bit slices weighted ±0.5·1 and ±0.5·4;
+    no offset term."""
+    quantizer = QuantSpec(method="mwma", w_bits=4, act_bits=4).conv2d(1, 2, 1).weight_quantizer
+    quantizer.step.data.fill_(0.5)
+    quantizer.initialized.fill_(True)
+    w = torch.tensor([[-4.0, 3.5], [0.0, -0.5]]).reshape(2, 2, 1, 1)
+    cells = cell_layout.build(w, quantizer.cim_cells(w, 4), 2, torch.tensor([0]), 1,
+                              differential=True)
+    assert cells.values.tolist() == [[0, 3], [0, 1], [0, 0], [2, 0],     # output 0: +lo +hi -lo -hi
+                                     [0, 0], [0, 0], [0, 1], [0, 0]]     # output 1
+    assert cells.colscale.tolist() == [[[0.5, 2.0, -0.5, -2.0, 0.5, 2.0, -0.5, -2.0]]]
+    assert cells.refcoef is None and cells.offset_rows is None and cells.slices == 4
+    # straight through: each weight's gradient reaches the columns that hold it, summing to 1/step
+    w.requires_grad_(True)
+    cells = cell_layout.build(w, quantizer.cim_cells(w, 4), 2, torch.tensor([0]), 1,
+                              differential=True)
+    (cells.values * cells.colscale.reshape(-1, 1)).sum().backward()
+    torch.testing.assert_close(w.grad, torch.ones_like(w))
 
 
 def test_binary_weights_are_off_and_on_cells():
@@ -194,6 +224,19 @@ def test_counts_follow_the_partition_by_hand():
         _calibrated(layer, torch.randn(2, 8, 6, 6))(torch.randn(5, 8, 6, 6))
         assert layer.cim.counts == {"subarrays": 3, "adc_reads": (3 * 32 + 3) * 4 * 36,
                                     "weight_cells": 16 * 2 * 72, "input_vectors": 36}
+
+
+def test_differential_counts_twice_the_columns_and_no_reference_by_hand():
+    """The same layer differentially: 16 outputs × 2 slices × 2 signs = 64 columns, two column
+    blocks of 32 in each of the 3 row blocks (6 subarrays), no reference column."""
+    torch.manual_seed(0)
+    layer = QuantSpec(method="mwma", w_bits=4, act_bits=4).conv2d(8, 16, 3, padding=1)
+    _tiled(layer, 8, 3, 1, 32, "im2col", ADC(3), cell_bits=2, coding="differential")
+    for native in (True, False):
+        layer.cim.native = native
+        _calibrated(layer, torch.randn(2, 8, 6, 6))(torch.randn(5, 8, 6, 6))
+        assert layer.cim.counts == {"subarrays": 6, "adc_reads": 3 * 64 * 4 * 36,
+                                    "weight_cells": 16 * 4 * 72, "input_vectors": 36}
 
 
 def test_training_with_variation_draws_new_cells_each_step_and_evaluates_without():

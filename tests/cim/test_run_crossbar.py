@@ -168,3 +168,43 @@ def test_bad_cell_bits_are_refused_by_the_precheck(compose_cfg, overrides, allow
 ])
 def test_cell_bits_within_the_weight_bits_pass(compose_cfg, overrides):
     _precheck(compose_cfg("train", overrides))
+
+
+# method -> hardware.weight_coding under the default (auto)
+CODINGS = {"fp": "offset", "bwba": "offset", "bwma": "offset", "mwma": "offset",
+           "origin": "offset", "columnquant": "differential", "cimq": "differential"}
+
+
+@pytest.mark.parametrize("method", sorted(CODINGS))
+def test_weight_coding_auto_is_what_the_method_declares(compose_cfg, method):
+    cfg = compose_cfg("train", [f"quant={method}"])
+    assert cfg.hardware.weight_coding == "auto"
+    assert run_crossbar(cfg).hardware["weight_coding"] == CODINGS[method]
+
+
+def test_an_explicit_weight_coding_wins_and_binary_weights_refuse_differential(compose_cfg):
+    chip = run_crossbar(compose_cfg("train", ["quant=columnquant", "hardware.weight_coding=offset"]))
+    assert chip.hardware["weight_coding"] == "offset"
+    chip = run_crossbar(compose_cfg("train", ["quant=mwma", "hardware.weight_coding=differential"]))
+    assert chip.hardware["weight_coding"] == "differential"
+    for method in ("bwma", "bwba"):
+        cfg = compose_cfg("train", [f"quant={method}", "hardware.weight_coding=differential"])
+        with pytest.raises(ConfigError) as err:
+            _precheck(cfg)
+        assert err.value.key == "hardware.weight_coding" and "\n" not in str(err.value)
+        assert f"offset or auto for quant={method}" in str(err.value)
+
+
+def test_differential_crossbars_and_estimate_hold_twice_the_columns(compose_cfg):
+    """ColumnQuant's default chip: every 4-bit weight takes 4 positive and 4 negative 1-bit
+    cells in the forward and in the estimate; no reference column even where asked for."""
+    cfg = compose_cfg("train", [*SMALL, "quant=columnquant", "crossbar_size=64",
+                                "hardware.reference_column=true"])
+    net, shape = _model(cfg)
+    attach_cim(cfg, net, shape)
+    own, _ = estimate_hardware(cfg, net, shape)
+    rows = {layer["name"]: layer for layer in own["layers"]}
+    for name, layer in crossbar_layers(net):
+        assert layer.cim.slices(layer.w_bits) == 8 and not layer.cim.reference_column
+        assert rows[name]["weight_cells"] == layer.weight.numel() * 8
+        assert rows[name]["cols"] == layer.weight.shape[0] * 8

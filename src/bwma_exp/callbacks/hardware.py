@@ -7,7 +7,6 @@ import pytorch_lightning as pl
 from omegaconf import DictConfig
 
 from ..cim.activity import ACTIVITY_FILE, ActivityMeter
-from ..cim.config import run_crossbar
 from ..cim.counts import chip_counts
 from ..utils.builders import estimate_hardware
 from ..utils.progress import step_line
@@ -46,8 +45,7 @@ class HardwareEstimateCallback(pl.Callback):
         self._record_chip_counts(pl_module)
 
     def on_test_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        cell_bits = int(run_crossbar(self.cfg).hardware.get("cell_bits", 1))
-        self._meter = ActivityMeter(pl_module.net, cell_bits).__enter__()
+        self._meter = ActivityMeter.for_run(pl_module.net, self.cfg).__enter__()
 
     def on_test_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """The test set's measured activity (activity.json in the run folder) re-costs the

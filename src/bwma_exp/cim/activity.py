@@ -1,7 +1,7 @@
 """What the trained network puts on the chip, measured while it evaluates: per quantized layer,
 the fraction of 1s in each input bit plane (the integer activation codes, bit by bit, as they
 drive the word lines) and the share of its weight cells in the low-resistance state (the
-cells of ``cells``: offset coding, ``hardware.cell_bits`` slices; a multi-level cell counts
+cells of ``cells``: the run's ``hardware.weight_coding`` and ``cell_bits``; a multi-level cell counts
 its level's fraction of the on state, as its conductance is that mix of G_on and G_off).
 
 NeuroSim's energies depend on these (it reads the layer inputs and weights the network
@@ -15,22 +15,32 @@ import torch
 from torch import nn
 
 from ..hardware.activity import ACTIVITY_FILE  # noqa: F401  (where the meter's result goes)
+from ..hardware.layers_prep import differential
 from ..quant.contract import QuantizedLayer
 from . import cells as cell_layout
+from .config import run_crossbar
 
 
 class ActivityMeter:
     """Counts input bits through forward hooks on every quantized layer's activation quantizer
-    while attached (``with ActivityMeter(net, cell_bits) as meter: ...``), then
+    while attached (``with ActivityMeter.for_run(net, cfg) as meter: ...``), then
     ``meter.result()``."""
 
-    def __init__(self, net: nn.Module, cell_bits: int = 1) -> None:
-        self.net, self.cell_bits = net, int(cell_bits)
+    def __init__(self, net: nn.Module, cell_bits: int = 1, weight_coding: str = "offset"
+                 ) -> None:
+        self.net, self.cell_bits, self.weight_coding = net, int(cell_bits), weight_coding
         self.layers = {name: m for name, m in net.named_modules()
                        if isinstance(m, QuantizedLayer) and not getattr(m, "full_precision", False)}
         self.ones: dict[str, torch.Tensor] = {}
         self.codes: dict[str, int] = {}
         self._handles: list = []
+
+    @classmethod
+    def for_run(cls, net: nn.Module, cfg) -> ActivityMeter:
+        """The meter of a run config's chip (its cells as ``run_crossbar`` resolves them)."""
+        hardware = run_crossbar(cfg).hardware
+        return cls(net, int(hardware.get("cell_bits", 1)),
+                   str(hardware.get("weight_coding", "offset")))
 
     def __enter__(self) -> ActivityMeter:
         for name, layer in self.layers.items():
@@ -70,7 +80,7 @@ class ActivityMeter:
                 planes = (self.ones[name].double() / self.codes[name]).tolist()
                 entry["input_bit_density"] = planes
                 entry["input_density"] = sum(planes) / len(planes)
-            on = weight_on_fraction(layer, self.cell_bits)
+            on = weight_on_fraction(layer, self.cell_bits, self.weight_coding)
             if on is not None:
                 entry["weight_on_fraction"] = on
             if entry:
@@ -79,7 +89,8 @@ class ActivityMeter:
 
 
 @torch.no_grad()
-def weight_on_fraction(layer: nn.Module, cell_bits: int) -> float | None:
+def weight_on_fraction(layer: nn.Module, cell_bits: int, weight_coding: str = "offset"
+                       ) -> float | None:
     """Mean cell level over the layer's weight cells, as a fraction of the on level."""
     w = layer.quantized_weight().detach()
     levels = layer.weight_quantizer.cim_cells(w, layer.w_bits)
@@ -88,5 +99,6 @@ def weight_on_fraction(layer: nn.Module, cell_bits: int) -> float | None:
     cell_bits = min(cell_bits, layer.w_bits)
     groups = getattr(layer, "groups", 1) if w.dim() == 4 else 1
     first_rows = torch.zeros(1, dtype=torch.long, device=w.device)
-    cells = cell_layout.build(w, levels, cell_bits, first_rows, groups)
+    cells = cell_layout.build(w, levels, cell_bits, first_rows, groups,
+                              differential(layer.w_bits, weight_coding))
     return float(cells.values.mean() / (2 ** cell_bits - 1))

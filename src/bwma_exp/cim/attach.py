@@ -8,13 +8,11 @@ inputs are not on an activation grid the crossbar could read bit by bit.
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from ..hardware import HardwareConfig, layer_table
-from ..hardware.layers_prep import prepare
+from ..hardware.layers_prep import cells_per_weight, differential, prepare
 from ..hardware.mapping import layer_mappings, row_arrays
 from ..quant import QConv2d, quantized_layers
 from ..quant.common.adc import ADC
@@ -41,7 +39,10 @@ def attach_crossbars(model: nn.Module, cim: CIMConfig, hw: HardwareConfig,
         else:
             kernel, rows = (1, 1), layer.in_features
         mapping = mappings.get(name, "im2col")
-        slices = math.ceil(layer.w_bits / hw.cell_bits)
+        slices = cells_per_weight(layer.w_bits, hw.cell_bits, hw.weight_coding)
+        # a differential layer has no offset term, so no reference column (as estimated)
+        reference_column = hw.reference_column and not differential(layer.w_bits,
+                                                                    hw.weight_coding)
         adc = _method_adc(layer, cim, rows, kernel, hw.crossbar_size, mapping, slices)
         settings = cim.adc_settings(layer.adc_bits)
         reference = None
@@ -56,7 +57,8 @@ def attach_crossbars(model: nn.Module, cim: CIMConfig, hw: HardwareConfig,
                             else settings.range_mode, settings.sigmas, settings.momentum)
         layer.cim = Crossbar(rows, hw.crossbar_size, mapping, kernel, adc, cim.bit_serial,
                              cim.adc_grad, cell_bits=hw.cell_bits, reference_adc=reference,
-                             reference_column=hw.reference_column)
+                             reference_column=reference_column,
+                             weight_coding=hw.weight_coding)
         layer.cim.train_variation_sigma = cim.train_variation_sigma
         layer.cim.train_variation_kind = cim.variation_kind
         count += 1

@@ -1,6 +1,6 @@
 """The ``cim`` group (configs/cim/default.yaml): its schema, checked by ``utils.schema``, and
-``run_crossbar``, the one place where ``cim.tiled: auto`` and ``hardware.mapping: auto`` are
-resolved for the run's quantization method (train, eval, estimate, calibrate and the summary
+``run_crossbar``, the one place where ``cim.tiled``, ``hardware.mapping`` and
+``hardware.weight_coding`` ``auto`` are resolved for the run's quantization method (train, eval, estimate, calibrate and the summary
 all read it, so the tiled forward and the hardware estimate describe the same chip)."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from omegaconf import OmegaConf
 
 from ..quant.common.adc import ADCSettings, RangeMode
-from ..quant.spec import CROSSBARS, METHODS
+from ..quant.spec import CROSSBARS, FIXED_BITS, METHODS
 from ..utils.errors import ConfigError
 from ..utils.schema import Range, check, check_value
 from ..utils.validation import AdcBits
@@ -76,7 +76,7 @@ class RunCrossbar:
     """The ``hardware.mapping`` of both the tiled forward and the estimate: auto (NeuroSim's
     K×K rule per layer), novel, im2col or channel_grouped."""
     hardware: dict[str, Any]
-    """The run's hardware group with ``mapping`` resolved (for ``HardwareConfig.from_dicts``)."""
+    """The run's hardware group with ``mapping`` and ``weight_coding`` resolved (for ``HardwareConfig.from_dicts``)."""
 
     @property
     def tiled(self) -> bool:
@@ -126,4 +126,21 @@ def run_crossbar(cfg: Any, adc_bits: Any = None) -> RunCrossbar:
                                    f"defined per array of the {own.mapping} partition; auto "
                                    f"picks it.")
         mapping = own.mapping
-    return RunCrossbar(method, cim, str(mapping), {**hardware, "mapping": mapping})
+    coding = hardware.get("weight_coding", "auto")
+    if coding == "differential" and _binary_weights(cfg, method):   # asked for, not auto
+        raise ConfigError("hardware.weight_coding", coding, f"offset or auto for quant={method}",
+                          hint="its weights are binary, one cell each; differential coding "
+                               "puts signed multi-bit weights in positive and negative columns.")
+    coding = own.weight_coding if coding == "auto" else coding
+    return RunCrossbar(method, cim, str(mapping),
+                       {**hardware, "mapping": mapping, "weight_coding": coding})
+
+
+def _binary_weights(cfg: Any, method: str) -> bool:
+    """Every crossbar weight of the run is binary (the method fixes it, or w_bits = 1 and no
+    per-layer bits)."""
+    fixed = FIXED_BITS[method].get("w_bits")
+    if fixed is not None:
+        return fixed == 1
+    layers = cfg.get("quant", {}).get("layers")
+    return not layers and cfg.get("w_bits") == 1

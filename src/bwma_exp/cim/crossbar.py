@@ -2,10 +2,10 @@
 
 The layer's unrolled weight matrix (rows = C_in/g·K², see ``hardware.mapping``) is split
 across subarrays exactly as the hardware model maps it, and its weights sit in the cells as
-``cells`` documents (offset coding, ``hardware.cell_bits`` bit slices, a reference column).
-Each subarray column's partial sum goes through the ADC, and the digital periphery weights it
-by its array's scale and slice place value, adds the columns, subarrays and input bit planes
-up and adds the offsets. With ``bit_serial`` each input bit plane is read separately (the
+``cells`` documents (``hardware.weight_coding``: offset or differential, ``hardware.cell_bits``
+bit slices, a reference column). Each subarray column's partial sum goes through the ADC, and
+the digital periphery weights it by its array's signed scale and slice place value, adds the
+columns, subarrays and input bit planes up and adds the offsets (offset coding). With ``bit_serial`` each input bit plane is read separately (the
 crossbar's 1-bit wordline drive); otherwise the multi-bit partial sum is read at once.
 
 Two reads give the same values (tests compare them):
@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..hardware.layers_prep import cells_per_weight, differential
 from ..hardware.mapping import row_arrays
 from ..quant.common.adc import STAT_SAMPLES
 from ..quant.contract import PartialSumQuantizer
@@ -44,7 +45,7 @@ class Crossbar(nn.Module):
     def __init__(self, rows: int, subarray: int, mapping: str, kernel: tuple[int, int],
                  adc: PartialSumQuantizer | None, bit_serial: bool, adc_grad: str = "ste", *,
                  cell_bits: int = 1, reference_adc: PartialSumQuantizer | None = None,
-                 reference_column: bool = False) -> None:
+                 reference_column: bool = False, weight_coding: str = "offset") -> None:
         super().__init__()
         area = kernel[0] * kernel[1]
         blocks = row_arrays(rows // area, kernel[0], kernel[1], subarray, mapping)
@@ -59,6 +60,7 @@ class Crossbar(nn.Module):
         self.bit_serial = bit_serial
         self.adc_grad = adc_grad
         self.cell_bits = int(cell_bits)
+        self.weight_coding = weight_coding   # per layer: layers_prep.differential(w_bits, .)
         self.variation = ConductanceVariation()
         self.train_variation_sigma = 0.0      # cim.train_variation_sigma: noise-aware training
         self.train_variation_kind = "lognormal"
@@ -67,10 +69,11 @@ class Crossbar(nn.Module):
         self._terms: binary.Terms | None = None
 
     def slices(self, w_bits: int) -> int:
-        return cell_layout.slices_of(w_bits, self.cell_bits)
+        """Columns per weight: its bit slices, in both arrays when differential."""
+        return cells_per_weight(w_bits, self.cell_bits, self.weight_coding)
 
     def cell_shape(self, layer: nn.Module) -> tuple[int, int]:
-        """(columns O·J, rows R): one cell per weight bit slice (what variation perturbs)."""
+        """(columns O·C, rows R): one cell per weight bit slice (what variation perturbs)."""
         return layer.weight.shape[0] * self.slices(layer.w_bits), self.rows
 
     def forward(self, layer: nn.Module, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -111,7 +114,8 @@ class Crossbar(nn.Module):
         if levels is None:
             raise TypeError(f"{type(layer.weight_quantizer).__name__} states no weight levels "
                             "(cim_cells): its weights cannot be stored in crossbar cells")
-        cells = cell_layout.build(w, levels, self.cell_bits, self.first_rows, groups)
+        cells = cell_layout.build(w, levels, self.cell_bits, self.first_rows, groups,
+                                  differential(layer.w_bits, self.weight_coding))
         values = self.variation(cells.values)
         if self.training and self.train_variation_sigma > 0:
             values = perturb(values, self.train_variation_sigma, self.train_variation_kind)
@@ -134,7 +138,7 @@ class Crossbar(nn.Module):
             planes, plane_place = _input_planes(q, bits, place, self.bit_serial)
             out, reads = self._op_read(layer, planes, plane_place, values, cells, groups, n)
         if not range_only:   # range_only: just the terms that depend on the ADC range
-            if not (kernel_read and self.reference_column):
+            if cells.offset_rows is not None and not (kernel_read and self.reference_column):
                 out = out + self._offset(layer, q, bits, place, planes, cells, groups, n)
             if a_min is not None:   # a_min·Σ_rows w over the rows that hold a real input
                 out = out + a_min * _window_sum(layer, torch.ones_like(x[:1]), w)
@@ -231,7 +235,8 @@ class Crossbar(nn.Module):
     def extra_repr(self) -> str:
         return (f"rows={self.rows}, subarray={self.subarray}, mapping={self.mapping}, "
                 f"arrays={self.arrays}, cell_bits={self.cell_bits}, "
-                f"reference_column={self.reference_column}, bit_serial={self.bit_serial}, "
+                f"weight_coding={self.weight_coding}, reference_column={self.reference_column}, "
+                f"bit_serial={self.bit_serial}, "
                 f"adc_grad={self.adc_grad}")
 
 

@@ -65,12 +65,20 @@ class HardwareConfig:
     fp_layers: Literal["costed", "digital"] = "costed"
     mapping: Literal["auto", "novel", "im2col", "channel_grouped"] = "auto"
     input_vectors: Literal["neurosim", "exact"] = "neurosim"
+    weight_coding: Literal["auto", "offset", "differential"] = "auto"
+    """How signed multi-bit weights sit in the cells (cim/cells.py): ``offset`` (NeuroSim's:
+    w = offset + scale·u in one array, the offset term from each array's Σx), ``differential``
+    (ColumnQuant's reference: the positive and the negative magnitudes in separate columns,
+    each read by its ADC, the digital side subtracting; twice the columns, no offset term),
+    ``auto``: the method's own (columnquant and cimq differential, the others offset).
+    Binary weights are one cell each under every coding."""
     reference_column: bool = False
     """Offset-coded weights (cim/cells.py: w = offset + scale·u) need Σ_rows x of every
     subarray: one reference column of on-cells per subarray and column block, read by an ADC
     (true), or an exact digital sum that costs no ADC read (false, the default: the input bits
     are digital, so the periphery counts each array's active rows; a 4-bit read of that large
-    common sum took the demo's ColumnQuant from 74 % to 16 %)."""
+    common sum took the demo's ColumnQuant from 74 % to 16 %). Differential layers have no
+    offset term, so no reference column."""
 
     @classmethod
     def from_dicts(cls, device: Mapping, hardware: Mapping, crossbar_size: int,

@@ -92,7 +92,7 @@ def estimate(layers: list[LayerSpec], hw: HardwareConfig) -> dict:
     per_layer = []
     for i, layer in enumerate(prepared):
         p = plan.layers[i]
-        ref = 1 if hw.reference_column else 0
+        ref = 1 if layer.reference_column else 0
         adc_bits = layer_adc_bits(layer, hw)
         cycles, traffic = layer_cycles(
             plan, i, layer.matrix, layer.vectors, layer.in_bits, adc_bits, m,
@@ -103,11 +103,11 @@ def estimate(layers: list[LayerSpec], hw: HardwareConfig) -> dict:
                    "buffer": cycles.buffer * clock, "interconnect": cycles.interconnect * clock,
                    "rest": cycles.rest * clock}
         energy_fj = layer_energy(_activity_subarray(layer_sub, layer_hw, adc_bits, layer, tech),
-                                 plan, i, layer, traffic, wire_um, hw.reference_column)
+                                 plan, i, layer, traffic, wire_um, layer.reference_column)
         subarrays = subarray_count(p, layer, plan)
         per_layer.append({"layer": layer, "placement": p, "latency": latency,
                           "energy_fj": energy_fj, "subarrays": subarrays,
-                          "adc_reads": adc_reads(p, layer, plan, hw.reference_column)})
+                          "adc_reads": adc_reads(p, layer, plan, layer.reference_column)})
 
     # Leakage: idle tiles leak while another layer runs (layer by layer), or all tiles for
     # one pipeline period.

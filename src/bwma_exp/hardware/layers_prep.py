@@ -31,6 +31,20 @@ class PreparedLayer:
     matrix: MatrixLayer
     vectors: int  # input vectors per image
     binary: bool  # 1-bit weights: BWMA's w = c + r·s, one cell each
+    reference_column: bool  # an ADC-read reference column per subarray (offset coding only)
+
+
+def differential(w_bits: int, weight_coding: str) -> bool:
+    """Whether a w_bits weight sits in a positive and a negative array
+    (``hardware.weight_coding=differential``, cim/cells.py). Binary weights are one cell
+    under every coding; ``auto`` left unresolved (no method) is NeuroSim's offset coding."""
+    return weight_coding == "differential" and w_bits > 1
+
+
+def cells_per_weight(w_bits: int, cell_bits: int, weight_coding: str) -> int:
+    """Columns (cells on one row) per weight: ceil(w_bits / cell_bits) bit slices, in each
+    of the positive and the negative columns when differential."""
+    return math.ceil(w_bits / cell_bits) * (2 if differential(w_bits, weight_coding) else 1)
 
 
 def input_vectors(spec: LayerSpec, rule: str) -> int:
@@ -58,7 +72,7 @@ def prepare(layers: list[LayerSpec] | tuple[LayerSpec, ...], hw: HardwareConfig
             w_bits = in_bits = hw.fp_bits
         else:
             w_bits, in_bits = int(spec.w_bits), int(spec.act_bits)
-        cps = math.ceil(w_bits / hw.cell_bits)
+        cps = cells_per_weight(w_bits, hw.cell_bits, hw.weight_coding)
         matrix = MatrixLayer(in_h=spec.in_h, in_w=spec.in_w, c_in=spec.c_in // spec.groups,
                              k_h=spec.k_h, k_w=spec.k_w, c_out=spec.c_out // spec.groups,
                              pool=spec.pool_after, stride=spec.stride, groups=spec.groups,
@@ -66,7 +80,9 @@ def prepare(layers: list[LayerSpec] | tuple[LayerSpec, ...], hw: HardwareConfig
         mapped.append(PreparedLayer(spec=spec, w_bits=w_bits, in_bits=in_bits,
                                     cells_per_weight=cps, matrix=matrix,
                                     vectors=input_vectors(spec, hw.input_vectors),
-                                    binary=w_bits == 1))
+                                    binary=w_bits == 1,
+                                    reference_column=hw.reference_column
+                                    and not differential(w_bits, hw.weight_coding)))
     if not mapped:
         raise ConfigError("hardware.fp_layers", hw.fp_layers, "costed",
                           hint="every layer is full precision, so nothing is left on the crossbar")

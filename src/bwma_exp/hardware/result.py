@@ -38,7 +38,7 @@ def assemble(hw: HardwareConfig, prepared: list[PreparedLayer], digital: list[La
     area = dict(geometry.area)
     unique_cells = sum(lay.matrix.c_in * lay.matrix.k_h * lay.matrix.k_w * lay.matrix.c_out
                        * lay.cells_per_weight * lay.matrix.groups for lay in prepared)
-    ref_cells = [hw.crossbar_size * e["subarrays"] if hw.reference_column else 0
+    ref_cells = [hw.crossbar_size * e["subarrays"] if e["layer"].reference_column else 0
                  for e in per_layer]
     allocated = sum(e["subarrays"] * hw.crossbar_size ** 2 for e in per_layer) + sum(ref_cells)
     ops = neurosim_operations(prepared)

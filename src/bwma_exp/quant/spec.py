@@ -33,6 +33,9 @@ class MethodCrossbar:
     mapping: str | None = None
     """The row partition the method's quantizers are defined on (``hardware.mapping`` must be
     it or ``auto``); None: any mapping, ``auto`` as the estimator picks it."""
+    weight_coding: str = "offset"
+    """How its signed multi-bit weights sit in the cells when ``hardware.weight_coding: auto``
+    (cim/cells.py): offset (one column per bit slice) or differential (positive and negative columns)."""
 
 
 # name -> the crossbar the method declares at registration
@@ -40,19 +43,21 @@ CROSSBARS: dict[str, MethodCrossbar] = {}
 
 
 def register_method(name: str, fixed_bits: Mapping[str, int] | None = None, *,
-                    tiled: bool = False, mapping: str | None = None
+                    tiled: bool = False, mapping: str | None = None,
+                    weight_coding: str = "offset"
                     ) -> Callable[[QuantizerFactory], QuantizerFactory]:
     """Register a method's factory. ``fixed_bits`` ({"act_bits": 1}) are bits the method has
     by construction: the run's value is ignored and reported as this one, so a sweep can put
     binary methods beside multi-bit ones. ``tiled``: the method trains on its crossbar by
     default (``cim.tiled: auto``); ``mapping``: the row partition its quantizers need (a
     ``hardware.mapping`` name, checked where the run's crossbar is resolved: ``quant`` imports
-    no other domain package), put in place of ``hardware.mapping: auto``."""
+    no other domain package), put in place of ``hardware.mapping: auto``; ``weight_coding``:
+    the cell coding of its signed weights, put in place of ``hardware.weight_coding: auto``."""
 
     def deco(fn: QuantizerFactory) -> QuantizerFactory:
         METHODS[name] = fn
         FIXED_BITS[name] = dict(fixed_bits or {})
-        CROSSBARS[name] = MethodCrossbar(bool(tiled), mapping)
+        CROSSBARS[name] = MethodCrossbar(bool(tiled), mapping, weight_coding)
         return fn
     return deco
 

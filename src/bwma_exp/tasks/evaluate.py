@@ -106,8 +106,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     def accuracy() -> float:
         return float(run_eval(module, datamodule=datamodule, verbose=False)[0][f"{cfg.split}/acc"])
 
-    cell_bits = int(run_crossbar(train_cfg).hardware.get("cell_bits", 1))
-    with ActivityMeter(module.net, cell_bits) as meter:   # the bits this evaluation reads
+    with ActivityMeter.for_run(module.net, train_cfg) as meter:   # the bits this evaluation reads
         variation = (variation_accuracies(module.net, cim, accuracy) if cim.variation_sigma > 0
                      else None)
         acc = variation["acc_mean"] if variation else accuracy()

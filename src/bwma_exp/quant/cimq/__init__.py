@@ -21,8 +21,11 @@
   is relative to the partial sums' own scale, so one learning rate suits every layer. The
   grid has 2^adc_bits levels ``−c + k·2c/(2^b − 1)``; θ gets the straight-through gradient
   of clamp and grid (as LSQ's step does). Where the first batch's partial sums are all
-  non-negative (offset-coded cells: unsigned column sums) the range is [0, c] instead, levels
-  ``k·c/(2^b − 1)``: zero is a level, none is spent below it.
+  non-negative (cells hold unsigned levels: column sums are never negative) the range is
+  [0, c] instead, levels ``k·c/(2^b − 1)``: zero is a level, none is spent below it.
+- Cells: ``hardware.weight_coding: auto`` is differential for this method (positive and
+  negative magnitudes in separate columns, cim/cells.py), so no column carries an offset's common
+  sum and a 4-bit ADC spends its levels on the weights' signal.
 
 Needs ``w_bits >= 2`` (signed 1-bit grids are empty).
 """
@@ -42,7 +45,7 @@ from .quantizers import (
 __all__ = ["BitSparseActQuantizer", "CIMQWeightQuantizer", "ReparamClipADC",
            "expected_bit_count"]
 
-@register_method("cimq", tiled=True)
+@register_method("cimq", tiled=True, weight_coding="differential")
 def cimq_quantizers(spec: QuantSpec, kind: str, out_channels: int):
     check_bits("cimq", spec)
     opts = read_options("cimq", spec.options, CIMQOptions)

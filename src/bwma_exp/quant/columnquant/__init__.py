@@ -15,10 +15,10 @@ quantized at the same, column-wise granularity.
   array), ``cim.adc_range`` (default ``sigma``: mean ± ``cim.adc_sigmas``·σ, k = 3) computed
   per column instead of per layer.
 
-Multi-bit weights are bit-split as the hardware model counts them: ``ceil(w_bits/cell_bits)``
-cells per weight (1-bit cells: w_bits cells), whose columns are shifted and added before the
-ADC; the crossbar forward reads the combined multi-bit column, so the ADC sees the same
-partial sum the shift-and-add produces.
+Cells (``hardware.weight_coding: auto`` is differential for this method, as in ColumnQuant's
+reference): the positive and the negative weight magnitudes sit in separate columns, each split into
+``ceil(w_bits/cell_bits)`` bit slices; every slice column is read by its own ADC and the
+digital side shift-adds the slices and subtracts the negative array's sum (cim/cells.py).
 
 Needs ``w_bits >= 2`` (a signed 1-bit grid is empty: Qp = 0; binary weights are quant=bwma).
 """
@@ -30,7 +30,7 @@ from .quantizers import ArrayWeightQuantizer, ColumnADC, DoReFaActQuantizer, che
 
 __all__ = ["ArrayWeightQuantizer", "ColumnADC", "DoReFaActQuantizer"]
 
-@register_method("columnquant", tiled=True, mapping="channel_grouped")
+@register_method("columnquant", tiled=True, mapping="channel_grouped", weight_coding="differential")
 def columnquant_quantizers(spec: QuantSpec, kind: str, out_channels: int):
     check_bits("columnquant", spec)
     read_options("columnquant", spec.options, NoOptions)
