@@ -36,7 +36,8 @@ def relative_error(method: str, coding: str, reference: bool, adc_bits: int, see
     layer.train()
     layer(calibrate)                  # the plain layer's weight and activation steps
     layer.eval()
-    plain = layer(x)
+    with torch.no_grad():
+        plain = layer(x)
     layer.cim = Crossbar(C_IN * K * K, SIZE, MAPPING, (K, K), ADC(adc_bits), True,
                          reference_adc=ADC(adc_bits), reference_column=reference,
                          weight_coding=coding)
