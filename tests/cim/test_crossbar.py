@@ -58,8 +58,8 @@ def test_ideal_tiled_conv_equals_plain_conv(method, w_bits, act_bits):
         for native in (True, False):
             layer.cim.native = native
             torch.testing.assert_close(layer(x), ref, atol=5e-4, rtol=1e-3, msg=lambda m: (
-                f"{k=} {st=} {p=} {g=} {mapping} {size} {serial} {cell_bits=} {coding} {reference=} "
-                f"{native=}: {m}"))
+                f"{k=} {st=} {p=} {g=} {mapping} {size} {serial} {cell_bits=} {coding} "
+                f"{reference=} {native=}: {m}"))
 
 
 @pytest.mark.parametrize("method,w_bits,act_bits", METHODS)

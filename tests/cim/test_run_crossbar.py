@@ -183,7 +183,8 @@ def test_weight_coding_auto_is_what_the_method_declares(compose_cfg, method):
 
 
 def test_an_explicit_weight_coding_wins_and_binary_weights_refuse_differential(compose_cfg):
-    chip = run_crossbar(compose_cfg("train", ["quant=columnquant", "hardware.weight_coding=offset"]))
+    chip = run_crossbar(compose_cfg("train", ["quant=columnquant",
+                                              "hardware.weight_coding=offset"]))
     assert chip.hardware["weight_coding"] == "offset"
     chip = run_crossbar(compose_cfg("train", ["quant=mwma", "hardware.weight_coding=differential"]))
     assert chip.hardware["weight_coding"] == "differential"

@@ -1,8 +1,8 @@
 """What the trained network puts on the chip, measured while it evaluates: per quantized layer,
 the fraction of 1s in each input bit plane (the integer activation codes, bit by bit, as they
 drive the word lines) and the share of its weight cells in the low-resistance state (the
-cells of ``cells``: the run's ``hardware.weight_coding`` and ``cell_bits``; a multi-level cell counts
-its level's fraction of the on state, as its conductance is that mix of G_on and G_off).
+cells of ``cells``: the run's ``hardware.weight_coding`` and ``cell_bits``; a multi-level cell
+counts its level's fraction of the on state, as its conductance is that mix of G_on and G_off).
 
 NeuroSim's energies depend on these (it reads the layer inputs and weights the network
 produced); the estimator takes them per layer from a run's ``activity.json``

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ..hardware import HardwareConfig, layer_table
-from ..hardware.layers_prep import cells_per_weight, differential, prepare
+from ..hardware.layers_prep import cells_per_weight, has_reference_column, prepare
 from ..hardware.mapping import layer_mappings, row_arrays
 from ..quant import QConv2d, quantized_layers
 from ..quant.common.adc import ADC
@@ -40,9 +40,7 @@ def attach_crossbars(model: nn.Module, cim: CIMConfig, hw: HardwareConfig,
             kernel, rows = (1, 1), layer.in_features
         mapping = mappings.get(name, "im2col")
         slices = cells_per_weight(layer.w_bits, hw.cell_bits, hw.weight_coding)
-        # a differential layer has no offset term, so no reference column (as estimated)
-        reference_column = hw.reference_column and not differential(layer.w_bits,
-                                                                    hw.weight_coding)
+        reference_column = has_reference_column(layer.w_bits, hw)   # as the estimate has it
         adc = _method_adc(layer, cim, rows, kernel, hw.crossbar_size, mapping, slices)
         settings = cim.adc_settings(layer.adc_bits)
         reference = None

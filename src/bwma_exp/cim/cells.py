@@ -13,8 +13,8 @@ after the ADC. Two codings:
   zero is a level), k = u − z is signed; positive columns hold max(k, 0) and negative ones
   max(−k, 0), each in b magnitude bits, side by side in the same subarrays (a weight's columns
   stay together, as the estimator maps c_out·cells_per_weight columns), and the digital side
-  subtracts the negative columns' reads. No offset term, no common sum; twice the columns. Binary weights (J = 1 below) stay
-  offset-coded under every coding: one cell each.
+  subtracts the negative columns' reads. No offset term, no common sum; twice the columns.
+  Binary weights (J = 1 below) stay offset-coded under every coding: one cell each.
 
 Bit slices (NeuroSim's cellBit, ``hardware.cell_bits`` = c): a b-bit value takes
 J = ceil(b / c) cells, slice j holding bits j·c … j·c + c − 1, each cell a conductance level
@@ -26,7 +26,7 @@ value, u = 1 the upper one, so a ±1 weight is an off or on cell.
 
 Gradients: u carries w's gradient exactly ((w − offset)/scale, detached offset and scale);
 each slice takes a 1/J share of it straight through its bits (as the input bit planes do),
-and differentially the array that holds the weight takes it (both halves at k = 0).
+and differentially the columns that hold the weight take it (each sign half at k = 0).
 """
 from __future__ import annotations
 

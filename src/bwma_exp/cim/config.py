@@ -1,7 +1,8 @@
 """The ``cim`` group (configs/cim/default.yaml): its schema, checked by ``utils.schema``, and
-``run_crossbar``, the one place where ``cim.tiled``, ``hardware.mapping`` and
-``hardware.weight_coding`` ``auto`` are resolved for the run's quantization method (train, eval, estimate, calibrate and the summary
-all read it, so the tiled forward and the hardware estimate describe the same chip)."""
+``run_crossbar``, the one place where ``auto`` in ``cim.tiled``, ``hardware.mapping`` and
+``hardware.weight_coding`` is resolved for the run's quantization method (train, eval,
+estimate, calibrate and the summary all read it, so the tiled forward and the hardware
+estimate describe the same chip)."""
 from __future__ import annotations
 
 import dataclasses
@@ -76,7 +77,8 @@ class RunCrossbar:
     """The ``hardware.mapping`` of both the tiled forward and the estimate: auto (NeuroSim's
     K×K rule per layer), novel, im2col or channel_grouped."""
     hardware: dict[str, Any]
-    """The run's hardware group with ``mapping`` and ``weight_coding`` resolved (for ``HardwareConfig.from_dicts``)."""
+    """The run's hardware group with ``mapping`` and ``weight_coding`` resolved (for
+    ``HardwareConfig.from_dicts``)."""
 
     @property
     def tiled(self) -> bool:

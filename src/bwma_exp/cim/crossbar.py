@@ -5,8 +5,9 @@ across subarrays exactly as the hardware model maps it, and its weights sit in t
 ``cells`` documents (``hardware.weight_coding``: offset or differential, ``hardware.cell_bits``
 bit slices, a reference column). Each subarray column's partial sum goes through the ADC, and
 the digital periphery weights it by its array's signed scale and slice place value, adds the
-columns, subarrays and input bit planes up and adds the offsets (offset coding). With ``bit_serial`` each input bit plane is read separately (the
-crossbar's 1-bit wordline drive); otherwise the multi-bit partial sum is read at once.
+columns, subarrays and input bit planes up and adds the offsets (offset coding). With
+``bit_serial`` each input bit plane is read separately (the crossbar's 1-bit wordline drive);
+otherwise the multi-bit partial sum is read at once.
 
 Two reads give the same values (tests compare them):
 - the popcount kernel of ``binary`` (CPU, cells at exact integer levels, no gradient needed:

@@ -41,6 +41,12 @@ def differential(w_bits: int, weight_coding: str) -> bool:
     return weight_coding == "differential" and w_bits > 1
 
 
+def has_reference_column(w_bits: int, hw: HardwareConfig) -> bool:
+    """An ADC-read reference column per subarray (``hardware.reference_column``): only an
+    offset-coded layer has an offset term to read."""
+    return hw.reference_column and not differential(w_bits, hw.weight_coding)
+
+
 def cells_per_weight(w_bits: int, cell_bits: int, weight_coding: str) -> int:
     """Columns (cells on one row) per weight: ceil(w_bits / cell_bits) bit slices, in each
     of the positive and the negative columns when differential."""
@@ -81,8 +87,7 @@ def prepare(layers: list[LayerSpec] | tuple[LayerSpec, ...], hw: HardwareConfig
                                     cells_per_weight=cps, matrix=matrix,
                                     vectors=input_vectors(spec, hw.input_vectors),
                                     binary=w_bits == 1,
-                                    reference_column=hw.reference_column
-                                    and not differential(w_bits, hw.weight_coding)))
+                                    reference_column=has_reference_column(w_bits, hw)))
     if not mapped:
         raise ConfigError("hardware.fp_layers", hw.fp_layers, "costed",
                           hint="every layer is full precision, so nothing is left on the crossbar")

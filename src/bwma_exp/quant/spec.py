@@ -35,7 +35,8 @@ class MethodCrossbar:
     it or ``auto``); None: any mapping, ``auto`` as the estimator picks it."""
     weight_coding: str = "offset"
     """How its signed multi-bit weights sit in the cells when ``hardware.weight_coding: auto``
-    (cim/cells.py): offset (one column per bit slice) or differential (positive and negative columns)."""
+    (cim/cells.py): offset (one column per bit slice) or differential (positive and negative
+    columns)."""
 
 
 # name -> the crossbar the method declares at registration
