@@ -156,6 +156,14 @@ def read(codes: torch.Tensor, levels: torch.Tensor, terms: Terms, conv: dict | N
     scale = (place if bit_serial else place[:1]).detach().float().contiguous()
     out = torch.empty(n, g * oc // slices, ho, wo)
     reads = torch.zeros(n, dtype=torch.int64)
+    # Slice-major column order: the kernel's blocks of adjacent columns then hold one bit slice
+    # of several outputs, so a block of high slices (mostly off) skips its all-off terms.
+    order = torch.arange(oc).reshape(-1, slices).t().reshape(-1)
+    cells = cells[:, :, order].contiguous()
+    colscale = colscale[..., order].contiguous()
+    if ranges is not None:
+        ranges = [r[..., order].contiguous() for r in ranges]
+    col_out = (order // slices).to(torch.int32)
     pointers = [0, 0, 0] if ranges is None else [r.data_ptr() for r in ranges]
     if refcoef is not None:
         refcoef = refcoef.detach().float().contiguous()
@@ -164,7 +172,8 @@ def read(codes: torch.Tensor, levels: torch.Tensor, terms: Terms, conv: dict | N
     failed = lib.read_arrays(
         packed.data_ptr(), planes, n, hp, wp, g, terms.words, terms.arrays,
         *(t.data_ptr() for t in (terms.start, di, dj, terms.word, terms.mask, cells)),
-        cells.shape[1], oc, slices, cell_bits, ho, wo, sh, sw, int(bit_serial),
+        cells.shape[1], oc, slices, col_out.data_ptr(), cell_bits, ho, wo, sh, sw,
+        int(bit_serial),
         *pointers, colscale.data_ptr(), 0 if refcoef is None else refcoef.data_ptr(),
         0 if ref_range is None else ref_range.data_ptr(), scale.data_ptr(), 0, n, out.data_ptr(),
         reads.data_ptr())

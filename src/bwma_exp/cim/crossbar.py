@@ -177,11 +177,15 @@ class Crossbar(nn.Module):
             return adc.grid(q.new_empty(0))
         planes, _ = _input_planes(q, bits, place, self.bit_serial)
         if not adc.per_column and groups == 1:
-            # one range for the layer: an even subset of its columns gives the STAT_SAMPLES
-            # partial sums its statistics take (the rest were subsampled away after the read)
+            # one range for the layer: an even subset of its outputs, each with all its columns
+            # (bit slices), gives the STAT_SAMPLES partial sums its statistics take (the rest
+            # were subsampled away after the read); a stride over columns would alias with the
+            # slices and see only some of them
             positions = math.prod(_out_size(layer, q)) if q.dim() == 4 else 1
             per_column = planes.shape[0] * self.arrays * positions
-            values = values[::max(1, values.shape[0] * per_column // STAT_SAMPLES)]
+            stride = max(1, values.shape[0] * per_column // STAT_SAMPLES)
+            slices = max(1, values.shape[0] // layer.weight.shape[0])
+            values = values.unflatten(0, (-1, slices))[::stride].flatten(0, 1)
         return adc.grid(self._partial_sums(layer, planes, values, groups))
 
     def _op_read(self, layer, planes, place, values, cells, groups, n):

@@ -191,29 +191,75 @@ static inline __m512 table_codes(__m512i z, const uint8_t *table, int wide) {
 #define CB 4
 #define HAVE_COLUMN_BLOCK 1
 /* zz[j] = column c0+j's partial sums of plane p at positions i0 .. i0+V-1: the sum over the
- * array's live terms of 2^k popcount(words AND cells_k). Returns whether any term is live. */
+ * terms tl[0 .. nt-1] (the array's terms where some of the CB columns has a cell on) of
+ * 2^k popcount(words AND cells_k). Returns whether any of them has a live input word.
+ * 64-bit words count in 64-bit lanes, narrowed once at the end. */
 static inline int count_columns(__m512i *zz, const word_t *restrict win,
-                                const unsigned char *live, const word_t *col, int t0, int t1,
-                                int T, int Oc, int K, int p, int i0) {
+                                const unsigned char *live, const word_t *col, const int *tl,
+                                int nt, int T, int Oc, int K, int p, int i0) {
     int any = 0;
-    for (int j = 0; j < CB; j++) zz[j] = _mm512_setzero_si512();
-    for (int t = t0; t < t1; t++) {
+    __m512i acc[CB][WORD_BITS / 32];
+    for (int j = 0; j < CB; j++)
+        for (int h = 0; h < WORD_BITS / 32; h++) acc[j][h] = _mm512_setzero_si512();
+    if (K == 1) {   /* 1-bit cells (the default): no loop over cell bits, sums kept in registers */
+        for (int u = 0; u < nt; u++) {
+            const int t = tl[u];
+            if (!live[p * T + t]) continue;
+            any = 1;
+            const word_t *in = win + ((size_t)p * T + t) * CHUNK + i0;
+            const word_t *cells_t = col + (size_t)t * Oc;
+            for (int h = 0; h < WORD_BITS / 32; h++) {
+                const __m512i x = _mm512_loadu_si512(in + h * (512 / WORD_BITS));
+                for (int j = 0; j < CB; j++)
+#if WORD_BITS == 32
+                    acc[j][h] = _mm512_add_epi32(acc[j][h], _mm512_popcnt_epi32(
+                        _mm512_and_si512(x, _mm512_set1_epi32((int)cells_t[j]))));
+#else
+                    acc[j][h] = _mm512_add_epi64(acc[j][h], _mm512_popcnt_epi64(
+                        _mm512_and_si512(x, _mm512_set1_epi64((long long)cells_t[j]))));
+#endif
+            }
+        }
+        nt = 0;
+    }
+    for (int u = 0; u < nt; u++) {
+        const int t = tl[u];
         if (!live[p * T + t]) continue;
         any = 1;
         const word_t *in = win + ((size_t)p * T + t) * CHUNK + i0;
         const word_t *cells_t = col + (size_t)t * Oc * K;
-        for (int k = 0; k < K; k++) {
-            const __m512i shift = _mm512_set1_epi32(k);
-            for (int j = 0; j < CB; j++)
-                zz[j] = _mm512_add_epi32(zz[j], _mm512_sllv_epi32(
-                    popcount_block(in, cells_t[j * K + k]), shift));
+        for (int h = 0; h < WORD_BITS / 32; h++) {
+            const __m512i x = _mm512_loadu_si512(in + h * (512 / WORD_BITS));
+            for (int k = 0; k < K; k++) {
+                const __m128i shift = _mm_cvtsi32_si128(k);
+                for (int j = 0; j < CB; j++) {
+#if WORD_BITS == 32
+                    const __m512i c = _mm512_popcnt_epi32(_mm512_and_si512(
+                        x, _mm512_set1_epi32((int)cells_t[j * K + k])));
+                    acc[j][h] = _mm512_add_epi32(acc[j][h], k ? _mm512_sll_epi32(c, shift) : c);
+#else
+                    const __m512i c = _mm512_popcnt_epi64(_mm512_and_si512(
+                        x, _mm512_set1_epi64((long long)cells_t[j * K + k])));
+                    acc[j][h] = _mm512_add_epi64(acc[j][h], k ? _mm512_sll_epi64(c, shift) : c);
+#endif
+                }
+            }
         }
+    }
+    for (int j = 0; j < CB; j++) {
+#if WORD_BITS == 32
+        zz[j] = acc[j][0];
+#else
+        zz[j] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(acc[j][0])),
+                                   _mm512_cvtepi64_epi32(acc[j][1]), 1);
+#endif
     }
     return any;
 }
 
 static void read_columns_serial(float *const *dst, const word_t *restrict win,
-                                const unsigned char *live, const word_t *col, int t0, int t1,
+                                const unsigned char *live, const word_t *col, const int *tl,
+                                int nt,
                                 int T, int Oc, int K, int P, int mpad, const float *w,
                                 const float *lo, const float *hi, const float *step,
                                 int skip_zero, const uint8_t *lut, int wide) {
@@ -228,7 +274,7 @@ static void read_columns_serial(float *const *dst, const word_t *restrict win,
         for (int j = 0; j < CB; j++) s[j] = _mm512_setzero_ps();
         for (int p = 0; p < P; p++) {
             __m512i zz[CB];
-            const int any = count_columns(zz, win, live, col, t0, t1, T, Oc, K, p, i0);
+            const int any = count_columns(zz, win, live, col, tl, nt, T, Oc, K, p, i0);
             if (!any && skip_zero) continue;
             for (int j = 0; j < CB; j++) {
                 __m512 r;
@@ -271,7 +317,8 @@ static inline __m512i table_lookup(__m512i z, const uint8_t *table, int wide) {
  * multiply per column and block turns them into the output. A plane skipped for having no live
  * term reads code c0 (its term is 0). coef[j] = w_0·step, bias[j] = w_0·ADC(0)·(2^P − 1). */
 static void read_columns_table(float *const *dst, const word_t *restrict win,
-                               const unsigned char *live, const word_t *col, int t0, int t1,
+                               const unsigned char *live, const word_t *col, const int *tl,
+                               int nt,
                                int T, int Oc, int K, int P, int mpad, const uint8_t *lut,
                                int wide, const int *c0, const float *coef, const float *bias,
                                int skip_zero) {
@@ -281,7 +328,7 @@ static void read_columns_table(float *const *dst, const word_t *restrict win,
         int live_place = 0;
         for (int p = 0; p < P; p++) {
             __m512i zz[CB];
-            const int any = count_columns(zz, win, live, col, t0, t1, T, Oc, K, p, i0);
+            const int any = count_columns(zz, win, live, col, tl, nt, T, Oc, K, p, i0);
             if (!any && skip_zero) continue;
             live_place += 1 << p;
             const __m512i place = _mm512_set1_epi32(p);
@@ -326,7 +373,8 @@ static void read_column_serial(float *restrict dst, const word_t *restrict win,
 /* Subarray a of every group holds terms [term_start[a], term_start[a+1]): term t reads word
  * term_word[t] (masked to its rows by term_mask[t]) of the input at kernel offset
  * (term_di[t], term_dj[t]); cells [G][T][Oc][K] hold, per column and cell bit k, the cells
- * whose level has bit k set. Column c of group g belongs to output o = c / J (J bit slices).
+ * whose level has bit k set. Column c of group g belongs to output o = col_out[c] (J columns
+ * an output: bit slices, in both arrays when differential; any order).
  * out[n][g*Og + o][oy][ox] = sum_q scale[q] sum_a sum_{c of o} colscale[g][a][c] *
  * ADC_{g,a,c}(z_{a,c,q}) [+ refcoef[g][a][o] * ADC_ref(r_{a,q})], q over the planes
  * (bit_serial) or one multi-bit read of sum_p 2^p z_p; the ADC range arrays are [G][A][Oc]
@@ -340,9 +388,10 @@ static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G
                        int A, const int32_t *term_start, const int32_t *term_di,
                        const int32_t *term_dj, const int32_t *term_word,
                        const word_t *term_mask, const word_t *cells, int T, int Oc, int J,
-                       int K, int Ho, int Wo, int sh, int sw, int bit_serial, const float *lo,
-                       const float *hi, const float *step, const float *colscale,
-                       const float *refcoef, const float *ref_range, const float *scale,
+                       const int32_t *col_out, int K, int Ho, int Wo, int sh, int sw,
+                       int bit_serial, const float *lo, const float *hi, const float *step,
+                       const float *colscale, const float *refcoef, const float *ref_range,
+                       const float *scale,
                        const uint8_t *luts, int wide, int n0, int n1, float *out,
                        int64_t *reads) {
     const size_t plane = (size_t)N * Hp * Wp * G * Wd, pixel = (size_t)G * Wd;
@@ -351,8 +400,9 @@ static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G
     unsigned char *live = malloc((size_t)P * T);
     int32_t *z = malloc(sizeof(int32_t) * CHUNK * 4);
     float *acc = malloc(sizeof(float) * ((size_t)Og + 1) * CHUNK);
-    if (!win || !live || !z || !acc) {
-        free(win); free(live); free(z); free(acc);
+    int *tl = malloc(sizeof(int) * (size_t)T);
+    if (!win || !live || !z || !acc || !tl) {
+        free(win); free(live); free(z); free(acc); free(tl);
         return 1;
     }
     int32_t *multi = z + CHUNK, *zr = z + 2 * CHUNK, *multi_r = z + 3 * CHUNK;
@@ -421,11 +471,17 @@ static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G
                             const size_t r = range + c;
                             float zero_read = 0;
                             for (int j = 0; j < CB; j++) {
-                                dsts[j] = acc + (size_t)((c + j) / J) * CHUNK;
+                                dsts[j] = acc + (size_t)col_out[c + j] * CHUNK;
                                 for (int p = 0; p < P; p++) wb[j * P + p] = colscale[r + j] * scale[p];
                                 zero_read += fabsf(adc_one(0, lo[r + j], hi[r + j], step[r + j]));
                             }
                             const word_t *col = cells + ((size_t)g * T * Oc + c) * K;
+                            int nt = 0;   /* the terms where one of the block's cells is on */
+                            for (int t = t0; t < t1; t++) {
+                                word_t on = 0;
+                                for (int q = 0; q < CB * K; q++) on |= col[(size_t)t * Oc * K + q];
+                                if (on) tl[nt++] = t;
+                            }
 #ifdef HAVE_CODE_TABLES
                             if (luts && places) {
                                 int c0[CB];
@@ -437,20 +493,20 @@ static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G
                                     bias[j] = w0 * adc_one(0, lo[r + j], hi[r + j], step[r + j])
                                               * (float)((1 << P) - 1);
                                 }
-                                read_columns_table(dsts, win, live, col, t0, t1, T, Oc, K, P,
+                                read_columns_table(dsts, win, live, col, tl, nt, T, Oc, K, P,
                                                    mpad, luts + r * 256, wide, c0, coef, bias,
                                                    zero_read == 0);
                                 continue;
                             }
 #endif
-                            read_columns_serial(dsts, win, live, col, t0, t1, T, Oc, K, P, mpad,
+                            read_columns_serial(dsts, win, live, col, tl, nt, T, Oc, K, P, mpad,
                                                 wb, lo + r, hi + r, step + r, zero_read == 0,
                                                 luts ? luts + r * 256 : 0, wide);
                         }
                     }
 #endif
                     for (; c < Oc; c++) {
-                        float *dst = acc + (size_t)(c / J) * CHUNK;
+                        float *dst = acc + (size_t)col_out[c] * CHUNK;
                         const word_t *col = cells + ((size_t)g * T * Oc + c) * K;
                         const int has_adc = lo != 0;
                         const float clo = lo ? lo[range + c] : 0, chi = lo ? hi[range + c] : 0,
@@ -486,6 +542,7 @@ static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G
     free(live);
     free(z);
     free(acc);
+    free(tl);
     return 0;
 }
 
@@ -547,7 +604,8 @@ static int code_tables(int A, const int32_t *term_start, const word_t *term_mask
 int read_arrays(const word_t *packed, int P, int N, int Hp, int Wp, int G, int Wd,
                 int A, const int32_t *term_start, const int32_t *term_di,
                 const int32_t *term_dj, const int32_t *term_word, const word_t *term_mask,
-                const word_t *cells, int T, int Oc, int J, int K, int Ho, int Wo, int sh,
+                const word_t *cells, int T, int Oc, int J, const int32_t *col_out, int K,
+                int Ho, int Wo, int sh,
                 int sw, int bit_serial, const float *lo, const float *hi, const float *step,
                 const float *colscale, const float *refcoef, const float *ref_range,
                 const float *scale, int n0, int n1, float *out, int64_t *reads) {
@@ -559,7 +617,8 @@ int read_arrays(const word_t *packed, int P, int N, int Hp, int Wp, int G, int W
         return 1;
 #endif
     SPLIT(failed |= read_images(packed, P, N, Hp, Wp, G, Wd, A, term_start, term_di, term_dj,
-                                term_word, term_mask, cells, T, Oc, J, K, Ho, Wo, sh, sw,
+                                term_word, term_mask, cells, T, Oc, J, col_out, K, Ho, Wo,
+                                sh, sw,
                                 bit_serial, lo, hi, step, colscale, refcoef, ref_range, scale,
                                 luts, wide, a, b, out, reads))
     free(luts);
