@@ -239,6 +239,18 @@ def test_differential_counts_twice_the_columns_and_no_reference_by_hand():
                                     "weight_cells": 16 * 4 * 72, "input_vectors": 36}
 
 
+def test_a_differential_crossbar_refuses_a_reference_column():
+    """Differential cells have no offset term: a reference column would be counted but never
+    read (attach asks layers_prep.has_reference_column; a direct caller is told)."""
+    layer = QuantSpec(method="mwma", w_bits=4, act_bits=4).conv2d(8, 16, 3, padding=1)
+    _tiled(layer, 8, 3, 1, 32, "im2col", ADC(3), reference=True, coding="differential")
+    with pytest.raises(ValueError, match="no offset term for a reference column"):
+        layer(torch.randn(2, 8, 6, 6))
+    binary = QuantSpec(method="bwma", w_bits=1, act_bits=4).conv2d(8, 16, 3, padding=1)
+    _tiled(binary, 8, 3, 1, 32, "im2col", ADC(3), reference=True, coding="differential")
+    assert binary(torch.randn(2, 8, 6, 6)).shape == (2, 16, 6, 6)   # binary: offset-coded
+
+
 def test_training_with_variation_draws_new_cells_each_step_and_evaluates_without():
     torch.manual_seed(0)
     layer = QuantSpec(method="bwma", w_bits=1, act_bits=4).conv2d(8, 16, 3, padding=1)

@@ -51,7 +51,9 @@ def test_an_explicit_cim_tiled_wins(compose_cfg, method, tiled):
     chip = run_crossbar(compose_cfg("train", [f"quant={method}", f"cim.tiled={tiled}"]))
     assert chip.tiled is tiled
     assert chip.summary() == {"cim_tiled": tiled, "partial_sums": "adc" if tiled else "ideal",
-                              "mapping": SHIPPED[method][1]}
+                              "mapping": SHIPPED[method][1],
+                              "weight_coding": CROSSBARS[method].weight_coding,
+                              "cell_bits": 1, "reference_column": False}
 
 
 def test_explicit_mappings(compose_cfg):
@@ -77,16 +79,26 @@ def test_columnquant_refuses_other_mappings(compose_cfg, mapping):
 def test_untiled_partial_sums_are_ideal_in_summary_and_table(compose_cfg):
     untiled = run_crossbar(compose_cfg("train", ["quant=columnquant", "cim.tiled=false"]))
     assert untiled.summary() == {"cim_tiled": False, "partial_sums": "ideal",
-                                 "mapping": "channel_grouped"}
+                                 "mapping": "channel_grouped", "weight_coding": "differential",
+                                 "cell_bits": 1, "reference_column": False}
     assert fmt_partial_sums({**untiled.summary(), "adc_bits": 4}) == [
         ("partial sums", "ideal (untiled layers, cim.tiled=false)")]
     tiled = run_crossbar(compose_cfg("train", ["quant=columnquant", "adc_bits=3"]))
     assert fmt_partial_sums({**tiled.summary(), "adc_bits": 3}) == [
-        ("partial sums", "3-bit ADC, tiled, hardware.mapping=channel_grouped")]
-    no_adc = run_crossbar(compose_cfg("train", ["cim.tiled=true", "cim.adc=false"]))
-    assert no_adc.summary() == {"cim_tiled": True, "partial_sums": "ideal", "mapping": "auto"}
+        ("partial sums", "3-bit ADC, tiled, hardware.mapping=channel_grouped"),
+        ("cells", "1-bit, differential (positive and negative columns)")]
+    no_adc = run_crossbar(compose_cfg("train", ["cim.tiled=true", "cim.adc=false",
+                                                "hardware.reference_column=true"]))
+    assert no_adc.summary() == {"cim_tiled": True, "partial_sums": "ideal", "mapping": "auto",
+                                "weight_coding": "offset", "cell_bits": 1,
+                                "reference_column": True}
     assert fmt_partial_sums({**no_adc.summary(), "adc_bits": 4}) == [
-        ("partial sums", "ideal ADC (cim.adc=false), tiled, hardware.mapping=auto")]
+        ("partial sums", "ideal ADC (cim.adc=false), tiled, hardware.mapping=auto"),
+        ("cells", "1-bit, offset-coded, offset read by a reference column's ADC")]
+    mwma = run_crossbar(compose_cfg("train", ["quant=mwma", "cim.tiled=true",
+                                              "hardware.cell_bits=2"]))
+    assert fmt_partial_sums({**mwma.summary(), "adc_bits": 4})[1] == (
+        "cells", "2-bit, offset-coded, offset added in digital")
     assert fmt_partial_sums({}) == []             # a summary written before these fields
 
 

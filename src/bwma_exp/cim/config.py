@@ -91,9 +91,12 @@ class RunCrossbar:
         return "adc" if self.tiled and self.cim.adc else "ideal"
 
     def summary(self) -> dict[str, Any]:
-        """The fields summary.json and eval.json carry about the run's partial sums."""
+        """The fields summary.json and eval.json carry about the run's partial sums and
+        cells (multi-bit weights: their coding; binary ones are one cell under any)."""
         return {"cim_tiled": self.tiled, "partial_sums": self.partial_sums,
-                "mapping": self.mapping}
+                "mapping": self.mapping, "weight_coding": self.hardware["weight_coding"],
+                "cell_bits": int(self.hardware.get("cell_bits", 1)),
+                "reference_column": bool(self.hardware.get("reference_column", False))}
 
 
 def _plain(node: Any) -> dict[str, Any]:

@@ -117,6 +117,9 @@ class Crossbar(nn.Module):
                             "(cim_cells): its weights cannot be stored in crossbar cells")
         cells = cell_layout.build(w, levels, self.cell_bits, self.first_rows, groups,
                                   differential(layer.w_bits, self.weight_coding))
+        if self.reference_column and cells.offset_rows is None:
+            # attach asks layers_prep.has_reference_column; a direct caller may not have
+            raise ValueError("differential cells have no offset term for a reference column")
         values = self.variation(cells.values)
         if self.training and self.train_variation_sigma > 0:
             values = perturb(values, self.train_variation_sigma, self.train_variation_kind)

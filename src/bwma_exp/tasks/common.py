@@ -57,8 +57,24 @@ def fmt_partial_sums(data: dict[str, Any]) -> list[tuple[str, str]]:
         return [("partial sums", "ideal (untiled layers, cim.tiled=false)")]
     mapping = f"hardware.mapping={data.get('mapping')}"
     if kind == "ideal":
-        return [("partial sums", f"ideal ADC (cim.adc=false), tiled, {mapping}")]
-    return [("partial sums", f"{data.get('adc_bits')}-bit ADC, tiled, {mapping}")]
+        rows = [("partial sums", f"ideal ADC (cim.adc=false), tiled, {mapping}")]
+    else:
+        rows = [("partial sums", f"{data.get('adc_bits')}-bit ADC, tiled, {mapping}")]
+    return rows + fmt_cells(data)
+
+
+def fmt_cells(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """A tiled run's cells: their bits and how signed weights sit in them (cim/cells.py)."""
+    coding = data.get("weight_coding")
+    if coding is None:
+        return []
+    if coding == "differential":
+        scheme = "differential (positive and negative columns)"
+    elif data.get("reference_column"):
+        scheme = "offset-coded, offset read by a reference column's ADC"
+    else:
+        scheme = "offset-coded, offset added in digital"
+    return [("cells", f"{data.get('cell_bits', 1)}-bit, {scheme}")]
 
 
 def fmt_hw(hw: dict[str, Any] | None) -> list[tuple[str, str]]:
