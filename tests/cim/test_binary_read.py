@@ -75,9 +75,23 @@ def test_terms_follow_the_im2col_rows_by_hand():
     """C = 16, 3×3, 128 rows: subarray 0 holds rows 0..127 (channels 0..13 whole, channel 14 at
     offsets 0 and 1), subarray 1 rows 128..143 (channel 14 at offsets 2..8, channel 15)."""
     terms = binary.Terms.build(16, (3, 3), 128, "im2col")
-    assert terms.start.tolist() == [0, 9, 18] and terms.words == 1 and terms.word_bits == 32
-    assert terms.offset.tolist() == list(range(9)) * 2
+    assert terms.words == 1 and terms.word_bits == 32
+    assert terms.offset.tolist() == list(range(9)) * 2          # one part per offset and array
     assert terms.mask.tolist() == [0x7FFF] * 2 + [0x3FFF] * 7 + [0x8000] * 2 + [0xC000] * 7
+    # parts share 32-bit words: subarray 0's 15, 15, 14, ... bit slices two to a term (5
+    # terms), subarray 1's 1, 1, 2, ..., 2 bits (16 in all) in one term
+    assert terms.start.tolist() == [0, 5, 6]
+    assert terms.part_start.tolist() == [0, 2, 4, 6, 8, 9, 18]
+    assert terms.shr.tolist() == [0] * 9 + [15, 15] + [14] * 7
+    assert terms.shl.tolist() == [0, 15, 0, 14, 0, 14, 0, 14, 0] + [0, 1, 2, 4, 6, 8, 10, 12, 14]
+    _rows_once(terms, 16, 9)
+
+
+def _rows_once(terms, channels, area):
+    """Every (channel, kernel offset) row sits in exactly one term, at a bit of its own."""
+    channel, offset, term, bit = terms.rows.tolist()
+    assert sorted(zip(channel, offset)) == [(c, k) for c in range(channels) for k in range(area)]
+    assert len(set(zip(term, bit))) == len(term) and max(bit) < terms.word_bits
 
 
 def test_terms_of_the_novel_mapping_by_hand():
@@ -89,6 +103,19 @@ def test_terms_of_the_novel_mapping_by_hand():
     assert terms.offset.tolist() == [k for k in range(9) for _ in range(2)]
     assert terms.word.tolist() == [0, 1] * 9
     assert terms.mask.tolist() == [-1, (1 << 36) - 1] * 9   # -1: all 64 bits, as an int64
+    assert terms.part_start.tolist() == list(range(19))     # a subarray's one slice: a term
+    _rows_once(terms, 100, 9)
+
+
+def test_channel_grouped_terms_pack_narrow_slices_into_one_word():
+    """ColumnQuant's 16 channels at 128 rows: 14 channels (all 9 offsets) per subarray, then 2.
+    Its 14-bit slices go two to a 32-bit term (5 terms), the 2-bit ones all into one (18 bits);
+    one term per slice took 18."""
+    terms = binary.Terms.build(16, (3, 3), 128, "channel_grouped")
+    assert terms.start.tolist() == [0, 5, 6] and terms.count == 6
+    assert terms.mask.tolist() == [0x3FFF] * 9 + [0xC000] * 9
+    assert terms.shl.tolist() == [0, 14] * 4 + [0] + list(range(0, 18, 2))
+    _rows_once(terms, 16, 9)
 
 
 def _layer(adc_grad, adc):

@@ -26,41 +26,68 @@ _DTYPE = {32: torch.int32, 64: torch.int64}
 
 @dataclass(frozen=True)
 class Terms:
-    start: torch.Tensor   # (A + 1,) int32: subarray a holds terms start[a] .. start[a+1] - 1
-    offset: torch.Tensor  # (T,) long: kernel offset i·K_w + j of each term
-    word: torch.Tensor    # (T,) int32: which word of the group's channels
-    mask: torch.Tensor    # (T,) int32/int64: the word's channels this subarray holds, as bits
+    """A layer's subarrays as the kernel reads them. A term is one word of input bits that one
+    popcount counts against a column's cells: its parts are (kernel offset, channel word)
+    slices of the subarray's rows, each masked and shifted into its own bits of the term, so
+    narrow slices (a few channels per kernel offset, as channel-grouped arrays hold) share a
+    word instead of each filling one."""
+
+    start: torch.Tensor       # (A + 1,) int32: subarray a holds terms start[a] .. start[a+1]-1
+    part_start: torch.Tensor  # (T + 1,) int32: term t is parts part_start[t] .. [t+1]-1
+    offset: torch.Tensor      # (Q,) long: each part's kernel offset i·K_w + j
+    word: torch.Tensor        # (Q,) int32: which word of the group's channels
+    mask: torch.Tensor        # (Q,) int32/int64: the word's channels the part holds, as bits
+    shr: torch.Tensor         # (Q,) int32: the part's bits move >> shr << shl into the term
+    shl: torch.Tensor
+    rows: torch.Tensor        # (4, R) long: every row's channel, kernel offset, term, term bit
     kernel: tuple[int, int]
-    words: int            # words per group: ceil(C_group / word_bits)
-    word_bits: int        # 32 for groups of up to 32 channels (16 counted at once), else 64
+    words: int                # words per group: ceil(C_group / word_bits)
+    word_bits: int            # 32 for groups of up to 32 channels (16 counted at once), else 64
 
     @classmethod
     def build(cls, c_group: int, kernel: tuple[int, int], subarray: int, mapping: str) -> Terms:
         area = kernel[0] * kernel[1]
         word_bits = 32 if c_group <= 32 else 64
-        start, offset, word, mask = [0], [], [], []
-        for rows in row_arrays(c_group, kernel[0], kernel[1], subarray, mapping):
+        start, part_start, parts, rows = [0], [0], [], []
+        for array in row_arrays(c_group, kernel[0], kernel[1], subarray, mapping):
             bits: dict[tuple[int, int], int] = {}
-            for row in rows:
+            for row in array:
                 c, k = divmod(row, area)
                 w = c // word_bits
                 bits[k, w] = bits.get((k, w), 0) | 1 << (c % word_bits)
+            filled = word_bits   # bits used in the term being filled: none open yet
             for (k, w), m in sorted(bits.items()):
-                offset.append(k)
-                word.append(w)
-                mask.append(_signed(m, word_bits))
-            start.append(len(word))
-        return cls(torch.tensor(start, dtype=torch.int32), torch.tensor(offset),
-                   torch.tensor(word, dtype=torch.int32),
-                   torch.tensor(mask, dtype=_DTYPE[word_bits]),
+                lo = (m & -m).bit_length() - 1
+                width = m.bit_length() - lo
+                if filled + width > word_bits:     # a new term
+                    part_start.append(part_start[-1])
+                    filled = 0
+                parts.append((k, w, _signed(m, word_bits), lo, filled))
+                rows += [(c, k, len(part_start) - 2, filled + c % word_bits - lo)
+                         for c in range(w * word_bits, (w + 1) * word_bits)
+                         if m >> (c % word_bits) & 1]
+                part_start[-1] += 1
+                filled += width
+            start.append(len(part_start) - 1)
+        k, w, m, shr, shl = zip(*parts)
+        i32 = dict(dtype=torch.int32)
+        return cls(torch.tensor(start, **i32), torch.tensor(part_start, **i32),
+                   torch.tensor(k), torch.tensor(w, **i32),
+                   torch.tensor(m, dtype=_DTYPE[word_bits]), torch.tensor(shr, **i32),
+                   torch.tensor(shl, **i32), torch.tensor(rows).t().contiguous(),
                    kernel, math.ceil(c_group / word_bits), word_bits)
 
     @property
     def arrays(self) -> int:
         return self.start.numel() - 1
 
+    @property
+    def count(self) -> int:
+        """Terms T (the kernel's cells hold one word per term and column)."""
+        return self.part_start.numel() - 1
+
     def kernel_shift(self, dilation: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Each term's input offset (rows, columns) from an output's window corner."""
+        """Each part's input offset (rows, columns) from an output's window corner."""
         kw = self.kernel[1]
         di = (self.offset // kw * dilation[0]).to(torch.int32)
         dj = (self.offset % kw * dilation[1]).to(torch.int32)
@@ -68,19 +95,17 @@ class Terms:
 
     def pack_weight(self, levels: torch.Tensor, groups: int, cell_bits: int) -> torch.Tensor:
         """(G, T, Oc, K) words: for every column under each term and cell bit k, the cells whose
-        level has bit k set; ``levels`` (G·Oc, C_group·K²) integer cell levels."""
-        o, c_group = levels.shape[0], levels.shape[1] // (self.kernel[0] * self.kernel[1])
-        code = levels.round().to(torch.int64).reshape(groups, o // groups, c_group, -1)
-        bits = self.word_bits
-        code = F.pad(code, (0, 0, 0, self.words * bits - c_group))
-        code = code.reshape(groups, o // groups, self.words, bits, -1).transpose(3, 4)
-        shifts = torch.arange(bits, dtype=torch.int64, device=levels.device)
+        level has bit k set, at their rows' term bits; ``levels`` (G·Oc, C_group·K²) integer
+        cell levels."""
+        o, area = levels.shape[0], self.kernel[0] * self.kernel[1]
+        code = levels.round().to(torch.int64).reshape(groups, o // groups, -1, area)
+        channel, offset, term, bit = self.rows
         planes = []
         for k in range(cell_bits):
-            on = (code >> k) & 1                            # (G, Oc, Wd, K², bits)
-            packed = (on << shifts).sum(-1)   # distinct bits: the sum is their OR
-            cells = packed[:, :, self.word.long(), self.offset] & self.mask     # (G, Oc, T)
-            if bits == 32:   # as int32 values: the same 32 bits
+            on = (code[:, :, channel, offset] >> k) & 1       # (G, Oc, R)
+            cells = on.new_zeros(groups, o // groups, self.count)
+            cells.index_add_(2, term, on << bit)     # distinct bits: the sum is their OR
+            if self.word_bits == 32:   # as int32 values: the same 32 bits
                 cells = torch.where(cells >= 1 << 31, cells - (1 << 32), cells).to(torch.int32)
             planes.append(cells)
         return torch.stack(planes, -1).transpose(1, 2).contiguous()
@@ -171,7 +196,8 @@ def read(codes: torch.Tensor, levels: torch.Tensor, terms: Terms, conv: dict | N
         [v.detach().float().reshape(()) for v in ref_grid]).contiguous()
     failed = lib.read_arrays(
         packed.data_ptr(), planes, n, hp, wp, g, terms.words, terms.arrays,
-        *(t.data_ptr() for t in (terms.start, di, dj, terms.word, terms.mask, cells)),
+        *(t.data_ptr() for t in (terms.start, terms.part_start, di, dj, terms.word,
+                                 terms.mask, terms.shr, terms.shl, cells)),
         cells.shape[1], oc, slices, col_out.data_ptr(), cell_bits, ho, wo, sh, sw,
         int(bit_serial),
         *pointers, colscale.data_ptr(), 0 if refcoef is None else refcoef.data_ptr(),

@@ -34,7 +34,7 @@ _i, _f = ctypes.c_int, ctypes.c_float
 _p = ctypes.c_void_p
 SIGNATURES = {
     "pack_planes": (None, [_p] + [_i] * 11 + [_p]),
-    "read_arrays": (_i, [_p] + [_i] * 7 + [_p] * 6 + [_i] * 3 + [_p] + [_i] * 6 + [_p] * 7
+    "read_arrays": (_i, [_p] + [_i] * 7 + [_p] * 9 + [_i] * 3 + [_p] + [_i] * 6 + [_p] * 7
                      + [_i, _i, _p, _p]),
 }
 

@@ -370,9 +370,11 @@ static void read_column_serial(float *restrict dst, const word_t *restrict win,
 }
 #endif
 
-/* Subarray a of every group holds terms [term_start[a], term_start[a+1]): term t reads word
- * term_word[t] (masked to its rows by term_mask[t]) of the input at kernel offset
- * (term_di[t], term_dj[t]); cells [G][T][Oc][K] hold, per column and cell bit k, the cells
+/* Subarray a of every group holds terms [term_start[a], term_start[a+1]); term t is one word
+ * of input bits, made of parts [part_start[t], part_start[t+1]): part q is word term_word[q]
+ * of the input at kernel offset (term_di[q], term_dj[q]), masked to its rows by term_mask[q]
+ * and moved into place, >> part_shr[q] << part_shl[q] (several kernel offsets' narrow channel
+ * slices share one word, so one popcount counts them all); cells [G][T][Oc][K] hold, per column and cell bit k, the cells
  * whose level has bit k set. Column c of group g belongs to output o = col_out[c] (J columns
  * an output: bit slices, in both arrays when differential; any order).
  * out[n][g*Og + o][oy][ox] = sum_q scale[q] sum_a sum_{c of o} colscale[g][a][c] *
@@ -385,9 +387,11 @@ static void read_column_serial(float *restrict dst, const word_t *restrict win,
  * (with the term's row mask), then each column's partial sum is counted, read and added to its
  * output, so no partial sum leaves a CHUNK-long buffer. */
 static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G, int Wd,
-                       int A, const int32_t *term_start, const int32_t *term_di,
-                       const int32_t *term_dj, const int32_t *term_word,
-                       const word_t *term_mask, const word_t *cells, int T, int Oc, int J,
+                       int A, const int32_t *term_start, const int32_t *part_start,
+                       const int32_t *term_di, const int32_t *term_dj,
+                       const int32_t *term_word, const word_t *term_mask,
+                       const int32_t *part_shr, const int32_t *part_shl,
+                       const word_t *cells, int T, int Oc, int J,
                        const int32_t *col_out, int K, int Ho, int Wo, int sh, int sw,
                        int bit_serial, const float *lo, const float *hi, const float *step,
                        const float *colscale, const float *refcoef, const float *ref_range,
@@ -418,16 +422,23 @@ static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G
                 const int m = L - f0 < CHUNK ? L - f0 : CHUNK, mpad = (m + V - 1) / V * V;
                 for (int p = 0; p < P; p++)
                     for (int t = 0; t < T; t++) {
-                        const word_t *base = packed + p * plane + (size_t)n * Hp * Wp * pixel
-                                             + (size_t)g * Wd + term_word[t];
-                        const word_t mask = term_mask[t];
                         word_t *dst = win + ((size_t)p * T + t) * CHUNK, any = 0;
-                        int oy = f0 / Wo, ox = f0 % Wo;
-                        for (int i = 0; i < m; i++) {
-                            dst[i] = base[((size_t)(oy * sh + term_di[t]) * Wp + ox * sw
-                                           + term_dj[t]) * pixel] & mask;
-                            any |= dst[i];
-                            if (++ox == Wo) { ox = 0; oy++; }
+                        for (int q = part_start[t]; q < part_start[t + 1]; q++) {
+                            const word_t *base = packed + p * plane
+                                                 + (size_t)n * Hp * Wp * pixel
+                                                 + (size_t)g * Wd + term_word[q];
+                            const word_t mask = term_mask[q];
+                            const int shr = part_shr[q], shl = part_shl[q];
+                            const int first = q == part_start[t];
+                            int oy = f0 / Wo, ox = f0 % Wo;
+                            for (int i = 0; i < m; i++) {
+                                const word_t v = (base[((size_t)(oy * sh + term_di[q]) * Wp
+                                                        + ox * sw + term_dj[q]) * pixel]
+                                                  & mask) >> shr << shl;
+                                dst[i] = first ? v : dst[i] | v;
+                                any |= v;
+                                if (++ox == Wo) { ox = 0; oy++; }
+                            }
                         }
                         for (int i = m; i < mpad; i++) dst[i] = 0;
                         live[p * T + t] = any != 0;
@@ -572,13 +583,15 @@ void pack_planes(const uint8_t *codes, int N, int C, int H, int W, int P, int G,
  * partial sum fits: the largest array's rows times the largest cell level at most 255, and
  * every code at most 255 (ADCs of up to 8 bits). *luts stays NULL where they don't (the reads
  * divide); 0 only when out of memory. *wide: some partial sum may exceed 127. */
-static int code_tables(int A, const int32_t *term_start, const word_t *term_mask, int columns,
+static int code_tables(int A, const int32_t *term_start, const int32_t *part_start,
+                       const word_t *term_mask, int columns,
                        int K, const float *lo, const float *hi, const float *step,
                        uint8_t **luts, int *wide) {
     int zmax = 0;
     for (int a = 0; a < A; a++) {
         int rows = 0;
-        for (int t = term_start[a]; t < term_start[a + 1]; t++) rows += POPCOUNT(term_mask[t]);
+        for (int q = part_start[term_start[a]]; q < part_start[term_start[a + 1]]; q++)
+            rows += POPCOUNT(term_mask[q]);
         zmax = rows > zmax ? rows : zmax;
     }
     zmax *= (1 << K) - 1;
@@ -602,25 +615,25 @@ static int code_tables(int A, const int32_t *term_start, const word_t *term_mask
 #endif
 
 int read_arrays(const word_t *packed, int P, int N, int Hp, int Wp, int G, int Wd,
-                int A, const int32_t *term_start, const int32_t *term_di,
-                const int32_t *term_dj, const int32_t *term_word, const word_t *term_mask,
+                int A, const int32_t *term_start, const int32_t *part_start,
+                const int32_t *term_di, const int32_t *term_dj, const int32_t *term_word,
+                const word_t *term_mask, const int32_t *part_shr, const int32_t *part_shl,
                 const word_t *cells, int T, int Oc, int J, const int32_t *col_out, int K,
-                int Ho, int Wo, int sh,
-                int sw, int bit_serial, const float *lo, const float *hi, const float *step,
+                int Ho, int Wo, int sh, int sw, int bit_serial, const float *lo, const float *hi, const float *step,
                 const float *colscale, const float *refcoef, const float *ref_range,
                 const float *scale, int n0, int n1, float *out, int64_t *reads) {
     int failed = 0, wide = 0;
     uint8_t *luts = 0;
 #ifdef HAVE_CODE_TABLES
-    if (bit_serial && lo && !code_tables(A, term_start, term_mask, G * A * Oc, K, lo, hi, step,
-                                         &luts, &wide))
+    if (bit_serial && lo && !code_tables(A, term_start, part_start, term_mask, G * A * Oc, K,
+                                         lo, hi, step, &luts, &wide))
         return 1;
 #endif
-    SPLIT(failed |= read_images(packed, P, N, Hp, Wp, G, Wd, A, term_start, term_di, term_dj,
-                                term_word, term_mask, cells, T, Oc, J, col_out, K, Ho, Wo,
-                                sh, sw,
-                                bit_serial, lo, hi, step, colscale, refcoef, ref_range, scale,
-                                luts, wide, a, b, out, reads))
+    SPLIT(failed |= read_images(packed, P, N, Hp, Wp, G, Wd, A, term_start, part_start,
+                                term_di, term_dj, term_word, term_mask, part_shr, part_shl,
+                                cells, T, Oc, J, col_out, K, Ho, Wo, sh, sw, bit_serial,
+                                lo, hi, step, colscale, refcoef, ref_range, scale, luts,
+                                wide, a, b, out, reads))
     free(luts);
     return failed;
 }
