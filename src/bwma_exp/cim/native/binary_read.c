@@ -430,14 +430,26 @@ static int read_images(const word_t *packed, int P, int N, int Hp, int Wp, int G
                             const word_t mask = term_mask[q];
                             const int shr = part_shr[q], shl = part_shl[q];
                             const int first = q == part_start[t];
-                            int oy = f0 / Wo, ox = f0 % Wo;
-                            for (int i = 0; i < m; i++) {
-                                const word_t v = (base[((size_t)(oy * sh + term_di[q]) * Wp
-                                                        + ox * sw + term_dj[q]) * pixel]
-                                                  & mask) >> shr << shl;
-                                dst[i] = first ? v : dst[i] | v;
-                                any |= v;
-                                if (++ox == Wo) { ox = 0; oy++; }
+                            const size_t stride = (size_t)sw * pixel;
+                            /* one output row's run of positions at a time: a fixed stride */
+                            for (int i = 0, oy = f0 / Wo, ox = f0 % Wo; i < m; oy++, ox = 0) {
+                                const int run = Wo - ox < m - i ? Wo - ox : m - i;
+                                const word_t *src = base + ((size_t)(oy * sh + term_di[q]) * Wp
+                                                            + ox * sw + term_dj[q]) * pixel;
+                                word_t *d = dst + i;
+                                if (first) {
+                                    for (int r = 0; r < run; r++) {
+                                        d[r] = (src[r * stride] & mask) >> shr << shl;
+                                        any |= d[r];
+                                    }
+                                } else {
+                                    for (int r = 0; r < run; r++) {
+                                        const word_t v = (src[r * stride] & mask) >> shr << shl;
+                                        d[r] |= v;
+                                        any |= v;
+                                    }
+                                }
+                                i += run;
                             }
                         }
                         for (int i = m; i < mpad; i++) dst[i] = 0;
