@@ -323,6 +323,29 @@ def test_a_range_that_reads_no_batch_costs_no_partial_sums(monkeypatch):
     assert read == []
 
 
+def test_learnable_range_gradient_from_a_subset_of_images_and_outputs_is_the_whole(monkeypatch):
+    """A learnable ADC range's gradient comes from the first images and, where those give more
+    than STAT_SAMPLES partial sums, every stride-th output, scaled up. With every image and
+    every output alike (and the loss their plain sum) the estimate is the whole read's."""
+    torch.manual_seed(0)
+    layer = QuantSpec(method="bwma", w_bits=1, act_bits=4).conv2d(8, 16, 3, padding=1)
+    with torch.no_grad():
+        layer.weight.copy_(layer.weight[:1].expand_as(layer.weight))
+    x = torch.randn(1, 8, 6, 6).expand(6, -1, -1, -1).contiguous()
+    _calibrated(layer, x)
+    grads = {}
+    for samples in (10**9, 9 * 4 * 4 * 36):   # everything; one image and 4 of 16 outputs
+        monkeypatch.setattr(crossbar_module, "STAT_SAMPLES", samples)
+        adc = ADC(3, "learnable")
+        layer.cim = Crossbar(72, 32, "novel", (3, 3), adc, True)
+        layer.train()
+        adc.grid(torch.linspace(-2, 10, 1000))     # start the range before the read
+        layer(x).sum().backward()
+        grads[samples] = torch.stack([adc.lo.grad, adc.hi.grad])
+    assert grads[10**9].abs().sum() > 0
+    torch.testing.assert_close(grads[9 * 4 * 4 * 36], grads[10**9], rtol=1e-5, atol=1e-3)
+
+
 @pytest.mark.parametrize("native", [True, False])
 def test_integer_partial_sums_read_exactly_where_the_levels_span_them(native):
     """The crossbar's sums are integers: a calibrated ADC's step is a whole number of unit

@@ -44,6 +44,16 @@ class Cells:
     offset_rows: torch.Tensor | None  # (O, R): the offset on every row (None: differential)
     slices: int            # C, the columns per weight: J bit slices, 2J when differential
 
+    def every(self, stride: int) -> Cells:
+        """The cells of every ``stride``-th output only (one conv group), all its columns."""
+        def outputs(t: torch.Tensor, dim: int, per_output: int) -> torch.Tensor:
+            t = t.unflatten(dim, (-1, per_output))
+            return t[(slice(None),) * dim + (slice(None, None, stride),)].flatten(dim, dim + 1)
+        return Cells(outputs(self.values, 0, self.slices), outputs(self.colscale, 2, self.slices),
+                     None if self.refcoef is None else self.refcoef[:, :, ::stride],
+                     None if self.offset_rows is None else self.offset_rows[::stride],
+                     self.slices)
+
 
 def slices_of(bits: int, cell_bits: int) -> int:
     return math.ceil(bits / cell_bits)

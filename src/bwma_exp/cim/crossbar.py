@@ -99,17 +99,29 @@ class Crossbar(nn.Module):
 
     def _range_gradient(self, layer, x, w, grid) -> torch.Tensor:
         """Zero in value; its gradient is the learnable ADC range's, from the op-by-op read of
-        the batch's first images (as few as give STAT_SAMPLES partial sums), scaled to the
-        whole batch: an unbiased estimate at a fraction of the read's cost."""
+        the batch's first images (as few as give STAT_SAMPLES partial sums) and, where one
+        image gives many more, of an even subset of the outputs (each with all its columns;
+        ranges shared by the layer's columns only), scaled to the whole batch and layer: an
+        unbiased estimate at a fraction of the read's cost."""
         q = x if grid is None else (x - grid[0]) / grid[1]
-        k = self._stat_images(q, self.cell_shape(layer), layer.groups if w.dim() == 4 else 1,
-                              grid[2] if grid is not None else 1)
-        sub = self._tiled(layer, x[:k], w, grid, range_only=True)
-        sub = (sub - sub.detach()) * (x.shape[0] / k)
-        return torch.cat([sub, sub.new_zeros((x.shape[0] - k,) + sub.shape[1:])])
+        groups = layer.groups if w.dim() == 4 else 1
+        bits = grid[2] if grid is not None else 1
+        shape = self.cell_shape(layer)
+        k = self._stat_images(q, shape, groups, bits)
+        stride = 1
+        if groups == 1 and not any(adc is not None and adc.per_column
+                                   for adc in (self.adc, self.reference_adc)):
+            per_image = shape[0] * self._samples_per_column(q, bits)
+            stride = min(w.shape[0], max(1, k * per_image // STAT_SAMPLES))
+        sub = self._tiled(layer, x[:k], w, grid, range_only=True, output_stride=stride)
+        kept = sub.shape[1]
+        sub = (sub - sub.detach()) * (x.shape[0] / k * w.shape[0] / kept)
+        full = sub.new_zeros((x.shape[0], w.shape[0]) + sub.shape[2:])
+        full[:k, ::stride] = sub
+        return full
 
     def _tiled(self, layer: nn.Module, x: torch.Tensor, w: torch.Tensor, grid,
-               range_only: bool = False) -> torch.Tensor:
+               range_only: bool = False, output_stride: int = 1) -> torch.Tensor:
         groups = layer.groups if w.dim() == 4 else 1
         levels = layer.weight_quantizer.cim_cells(w, layer.w_bits)
         if levels is None:
@@ -117,6 +129,8 @@ class Crossbar(nn.Module):
                             "(cim_cells): its weights cannot be stored in crossbar cells")
         cells = cell_layout.build(w, levels, self.cell_bits, self.first_rows, groups,
                                   differential(layer.w_bits, self.weight_coding))
+        if output_stride > 1:   # range_only: every output_stride-th output's columns
+            cells = cells.every(output_stride)
         if self.reference_column and cells.offset_rows is None:
             # attach asks layers_prep.has_reference_column; a direct caller may not have
             raise ValueError("differential cells have no offset term for a reference column")
@@ -225,10 +239,14 @@ class Crossbar(nn.Module):
             return partial_sums.channel_grouped(planes, s, layer, self.subarray)
         return partial_sums.im2col(_unfold(planes, layer), s, groups, self.subarray)
 
+    def _samples_per_column(self, q, bits) -> int:
+        """Partial sums one image gives per weight column: arrays × planes × positions."""
+        positions = math.prod(q.shape[2:]) if q.dim() == 4 else 1
+        return self.arrays * (bits if self.bit_serial else 1) * positions
+
     def _stat_images(self, q, cell_shape, groups, bits) -> int:
         """The fewest first images whose partial sums give ``STAT_SAMPLES`` values."""
-        positions = math.prod(q.shape[2:]) if q.dim() == 4 else 1
-        per_image = self.arrays * cell_shape[0] * (bits if self.bit_serial else 1) * positions
+        per_image = cell_shape[0] * self._samples_per_column(q, bits)
         return min(q.shape[0], math.ceil(STAT_SAMPLES / max(1, per_image)))
 
     def _count(self, values, reads, positions, planes, groups) -> None:
