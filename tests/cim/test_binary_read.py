@@ -68,7 +68,9 @@ def test_popcount_read_of_a_linear_layer_equals_op_by_op_read(adc_bits):
         layer.cim = Crossbar(300, size, "im2col", (1, 1), ADC(adc_bits), serial,
                              cell_bits=cell_bits)
         fast, slow = _both_reads(layer, torch.randn(5, 300))
-        torch.testing.assert_close(fast, slow, atol=1e-4, rtol=1e-4)
+        # float32 both ways; the offset term (the kernel's, digital) cancels most of the
+        # offset-coded columns' common sum, in another order in each read
+        torch.testing.assert_close(fast, slow, atol=1e-3, rtol=1e-3)
 
 
 def test_terms_follow_the_im2col_rows_by_hand():

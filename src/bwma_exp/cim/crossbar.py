@@ -150,13 +150,13 @@ class Crossbar(nn.Module):
         if (self.native and not needs_grad and bits is not None and self._uniform()
                 and binary.available(q, values, bits, self.cell_bits)):
             out, reads = self._popcount(layer, q, values, cells, bits, place, groups)
-            planes, kernel_read = None, True     # the kernel read the reference columns too
+            planes, kernel_read = None, True     # the kernel added the offsets too
         else:
             kernel_read = False
             planes, plane_place = _input_planes(q, bits, place, self.bit_serial)
             out, reads = self._op_read(layer, planes, plane_place, values, cells, groups, n)
         if not range_only:   # range_only: just the terms that depend on the ADC range
-            if cells.offset_rows is not None and not (kernel_read and self.reference_column):
+            if cells.offset_rows is not None and not kernel_read:
                 out = out + self._offset(layer, q, bits, place, planes, cells, groups, n)
             if a_min is not None:   # a_min·Σ_rows w over the rows that hold a real input
                 out = out + a_min * _window_sum(layer, torch.ones_like(x[:1]), w)
@@ -180,9 +180,11 @@ class Crossbar(nn.Module):
             ones = q.new_ones(groups, *layer.weight.shape[1:])
             ref_grid = self._grid(self.reference_adc, layer, q[:first], ones, bits, place,
                                   groups)
+        # offset coding: each array's offset·Σx, read by the reference column's ADC or, without
+        # one, exact (the kernel's count of the array's input bits: the digital offset)
         return binary.read(q, values, self._terms, _conv_args(layer), groups, bits,
                            self.bit_serial, place, cells.colscale, cells.slices, self.cell_bits,
-                           adc_grid, cells.refcoef if self.reference_column else None, ref_grid)
+                           adc_grid, cells.refcoef, ref_grid)
 
     def _grid(self, adc, layer, q, values, bits, place, groups):
         """(lo, hi, step) of ``adc`` for this batch: its stored range where it reads no batch
