@@ -1,5 +1,7 @@
-"""Every quantization method on the demo with the demo's own budget, seeds 0-2 (slow): each
-run >= 0.5 test accuracy, and the expected order of the binary methods on the seed means:
+"""Every quantization method on the demo with the demo's own budget and chip defaults
+(columnquant and cimq tiled, 4-bit ADC), seeds 0-2 (slow): each run >= 0.5 test accuracy,
+each method's mean >= 0.90 (measured: .921 for bwba, .98 or more for the others), and the
+expected order of the binary methods on the seed means:
 bwma <= fp + 0.01 (binary weights do not beat full precision) and bwba <= bwma + 0.01 (binary
 activations do not beat multi-bit ones)."""
 import statistics
@@ -30,5 +32,6 @@ def test_every_method_learns_the_demo_and_binary_methods_keep_their_order(tmp_pa
     assert sorted(accs) == sorted(METHODS) and all(len(a) == 3 for a in accs.values()), accs
     assert min(min(a) for a in accs.values()) >= 0.5, dict(accs)
     mean = {m: statistics.mean(a) for m, a in accs.items()}
+    assert min(mean.values()) >= 0.90, mean
     assert mean["bwma"] <= mean["fp"] + 0.01, mean
     assert mean["bwba"] <= mean["bwma"] + 0.01, mean
