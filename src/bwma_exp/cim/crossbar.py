@@ -30,7 +30,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..hardware.layers_prep import cells_per_weight, differential
@@ -39,6 +38,15 @@ from ..quant.common.adc import STAT_SAMPLES
 from ..quant.contract import PartialSumQuantizer
 from . import binary, partial_sums
 from . import cells as cell_layout
+from .layer_ops import (
+    IdealGradient,
+    conv_args,
+    input_planes,
+    out_size,
+    shift_add,
+    unfold,
+    window_sum,
+)
 from .variation import ConductanceVariation, perturb
 
 
@@ -85,7 +93,7 @@ class Crossbar(nn.Module):
         if self.adc_grad == "ste" and torch.is_grad_enabled() and self._uniform():
             with torch.no_grad():
                 value = self._tiled(layer, x.detach(), w.detach(), grid)
-            out = _IdealGradient.apply(x, w, layer.bias, value, _conv_args(layer))
+            out = IdealGradient.apply(x, w, layer.bias, value, conv_args(layer))
             if not self._calibrated():   # the range learns (in calibration too, in eval mode)
                 out = out + self._range_gradient(layer, x.detach(), w.detach(), grid)
             return out
@@ -153,19 +161,19 @@ class Crossbar(nn.Module):
             planes, kernel_read = None, True     # the kernel added the offsets too
         else:
             kernel_read = False
-            planes, plane_place = _input_planes(q, bits, place, self.bit_serial)
+            planes, plane_place = input_planes(q, bits, place, self.bit_serial)
             out, reads = self._op_read(layer, planes, plane_place, values, cells, groups, n)
         if not range_only:   # range_only: just the terms that depend on the ADC range
             if cells.offset_rows is not None and not kernel_read:
                 out = out + self._offset(layer, q, bits, place, planes, cells, groups, n)
             if a_min is not None:   # a_min·Σ_rows w over the rows that hold a real input
-                out = out + a_min * _window_sum(layer, torch.ones_like(x[:1]), w)
+                out = out + a_min * window_sum(layer, torch.ones_like(x[:1]), w)
             if layer.bias is not None:
                 out = out + layer.bias.reshape(1, -1, 1)
             self._count(values, reads, out.shape[-1], place.numel(), groups)
         if w.dim() == 2:
             return out.reshape(n, -1)
-        return out.reshape(n, -1, *_out_size(layer, x))
+        return out.reshape(n, -1, *out_size(layer, x))
 
     # -- the two reads of the weight columns -------------------------------------------------
 
@@ -182,7 +190,7 @@ class Crossbar(nn.Module):
                                   groups)
         # offset coding: each array's offset·Σx, read by the reference column's ADC or, without
         # one, exact (the kernel's count of the array's input bits: the digital offset)
-        return binary.read(q, values, self._terms, _conv_args(layer), groups, bits,
+        return binary.read(q, values, self._terms, conv_args(layer), groups, bits,
                            self.bit_serial, place, cells.colscale, cells.slices, self.cell_bits,
                            adc_grid, cells.refcoef, ref_grid)
 
@@ -194,13 +202,13 @@ class Crossbar(nn.Module):
             return None
         if not adc.reads_batch():
             return adc.grid(q.new_empty(0))
-        planes, _ = _input_planes(q, bits, place, self.bit_serial)
+        planes, _ = input_planes(q, bits, place, self.bit_serial)
         if not adc.per_column and groups == 1:
             # one range for the layer: an even subset of its outputs, each with all its columns
             # (bit slices), gives the STAT_SAMPLES partial sums its statistics take (the rest
             # were subsampled away after the read); a stride over columns would alias with the
             # slices and see only some of them
-            positions = math.prod(_out_size(layer, q)) if q.dim() == 4 else 1
+            positions = math.prod(out_size(layer, q)) if q.dim() == 4 else 1
             per_column = planes.shape[0] * self.arrays * positions
             stride = max(1, values.shape[0] * per_column // STAT_SAMPLES)
             slices = max(1, values.shape[0] // layer.weight.shape[0])
@@ -214,22 +222,22 @@ class Crossbar(nn.Module):
             psum = self.adc(psum)
         out = (psum * cells.colscale.unsqueeze(-1)).sum(2)            # (P·N, g, Oc/g, L)
         out = out.unflatten(2, (-1, cells.slices)).sum(3)             # slices shift-added
-        return _shift_add(out, place, n), reads
+        return shift_add(out, place, n), reads
 
     def _offset(self, layer, q, bits, place, planes, cells, groups, n):
         """offset·Σ_rows x of every array: read by the reference column (with its ADC), or
         exact in digital when the chip has none."""
         if not self.reference_column:
-            return _window_sum(layer, q, cells.offset_rows.reshape(-1, *layer.weight.shape[1:])
+            return window_sum(layer, q, cells.offset_rows.reshape(-1, *layer.weight.shape[1:])
                                ) * place[0]
         if planes is None:   # the popcount read packed its own planes
-            planes, place = _input_planes(q, bits, place, self.bit_serial)
+            planes, place = input_planes(q, bits, place, self.bit_serial)
         ones = q.new_ones(groups, *layer.weight.shape[1:])
         psum = self._partial_sums(layer, planes, ones, groups)      # (P·N, g, A, 1, L)
         if self.reference_adc is not None:
             psum = self.reference_adc(psum)
         out = torch.einsum("mgal,gao->mgol", psum[:, :, :, 0], cells.refcoef)
-        return _shift_add(out, place, n)
+        return shift_add(out, place, n)
 
     def _partial_sums(self, layer, planes, values, groups):
         s = values.reshape(values.shape[0], *layer.weight.shape[1:])
@@ -239,7 +247,7 @@ class Crossbar(nn.Module):
             return partial_sums.novel(planes, s, layer, self.subarray)
         if self.mapping == "channel_grouped":
             return partial_sums.channel_grouped(planes, s, layer, self.subarray)
-        return partial_sums.im2col(_unfold(planes, layer), s, groups, self.subarray)
+        return partial_sums.im2col(unfold(planes, layer), s, groups, self.subarray)
 
     def _samples_per_column(self, q, bits) -> int:
         """Partial sums one image gives per weight column: arrays × planes × positions."""
@@ -266,79 +274,3 @@ class Crossbar(nn.Module):
                 f"weight_coding={self.weight_coding}, reference_column={self.reference_column}, "
                 f"bit_serial={self.bit_serial}, "
                 f"adc_grad={self.adc_grad}")
-
-
-def _input_planes(q: torch.Tensor, bits: int | None, place: torch.Tensor, bit_serial: bool
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(the planes that drive the wordlines, stacked along the batch; each one's place value):
-    the integer codes' bits (LSB first, straight-through: value of the bit, gradient of
-    q/(P·2^b)), or the codes themselves (one multi-bit read, or a real input)."""
-    if bits is None:
-        return q, place
-    code = torch.round(q.detach())
-    if not bit_serial or bits == 1:     # exact integers (as the chip's DACs), q's gradient
-        return code + (q - q.detach()), place[:1]
-    code = code.to(torch.int32)
-    weights = 2.0 ** torch.arange(bits, device=q.device, dtype=q.dtype)
-    bit = torch.stack([(code >> b) & 1 for b in range(bits)]).to(q.dtype)
-    ste = q.unsqueeze(0) / (bits * weights.reshape(-1, *([1] * q.dim())))
-    return (bit + (ste - ste.detach())).flatten(0, 1), place
-
-
-def _shift_add(out: torch.Tensor, place: torch.Tensor, n: int) -> torch.Tensor:
-    """(P·N, g, O/g, L) plane reads -> (N, O, L), each plane weighted by its place value."""
-    out = out.unflatten(0, (-1, n))
-    out = (out * place.reshape(-1, 1, 1, 1, 1)).sum(0)
-    return out.reshape(n, -1, out.shape[-1])
-
-
-def _unfold(x: torch.Tensor, layer: nn.Module) -> torch.Tensor:
-    return F.unfold(x, layer.kernel_size, dilation=layer.dilation, padding=layer.padding,
-                    stride=layer.stride)
-
-
-def _conv_args(layer: nn.Module) -> dict | None:
-    if not hasattr(layer, "kernel_size"):
-        return None
-    return dict(kernel_size=layer.kernel_size, dilation=layer.dilation, padding=layer.padding,
-                stride=layer.stride)
-
-
-class _IdealGradient(torch.autograd.Function):
-    """The tiled layer's value (computed without autograd) with the ideal layer's gradients
-    for input, weight and bias: straight through the ADC (``adc_grad=ste``)."""
-
-    @staticmethod
-    def forward(ctx, x, w, bias, value, conv):
-        ctx.save_for_backward(x, w)
-        ctx.conv, ctx.has_bias = conv, bias is not None
-        return value
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, w = ctx.saved_tensors
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        if ctx.conv is None:
-            gx = grad @ w if need_x else None
-            gw = grad.t() @ x if need_w else None
-            gb = grad.sum(0) if need_b else None
-        else:
-            c = ctx.conv
-            gx, gw, gb = torch.ops.aten.convolution_backward(
-                grad, x, w, [w.shape[0]] if ctx.has_bias else None, c["stride"], c["padding"],
-                c["dilation"], False, [0, 0], x.shape[1] // w.shape[1],
-                [need_x, need_w, need_b and ctx.has_bias])
-        return gx, gw, gb if ctx.has_bias else None, None, None
-
-
-def _window_sum(layer: nn.Module, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """Σ_rows w·x of the ideal layer, (N, O, L): the digital offsets' ingredient."""
-    if w.dim() == 2:
-        return F.linear(x, w).unsqueeze(-1)
-    out = F.conv2d(x, w, None, layer.stride, layer.padding, layer.dilation, layer.groups)
-    return out.flatten(2)
-
-
-def _out_size(layer: nn.Module, x: torch.Tensor) -> tuple[int, int]:
-    return binary.out_size(x.shape[2:], layer.kernel_size, layer.stride, layer.padding,
-                           layer.dilation)
