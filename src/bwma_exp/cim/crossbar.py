@@ -115,12 +115,11 @@ class Crossbar(nn.Module):
         groups = layer.groups if w.dim() == 4 else 1
         bits = grid[2] if grid is not None else 1
         shape = self.cell_shape(layer)
-        k = self._stat_images(q, shape, groups, bits)
+        k = self._stat_images(layer, q, shape, bits)
         stride = 1
         if groups == 1 and not any(adc is not None and adc.per_column
                                    for adc in (self.adc, self.reference_adc)):
-            per_image = shape[0] * self._samples_per_column(q, bits)
-            stride = min(w.shape[0], max(1, k * per_image // STAT_SAMPLES))
+            stride = self._output_stride(layer, q[:k], bits, shape[0], w.shape[0])
         sub = self._tiled(layer, x[:k], w, grid, range_only=True, output_stride=stride)
         kept = sub.shape[1]
         sub = (sub - sub.detach()) * (x.shape[0] / k * w.shape[0] / kept)
@@ -181,7 +180,7 @@ class Crossbar(nn.Module):
         if self._terms is None:
             self._terms = binary.Terms.build(self.rows // (self.kernel[0] * self.kernel[1]),
                                              self.kernel, self.subarray, self.mapping)
-        first = self._stat_images(q, values.shape, groups, bits)
+        first = self._stat_images(layer, q, values.shape, bits)
         adc_grid = self._grid(self.adc, layer, q[:first], values, bits, place, groups)
         ref_grid = None
         if self.reference_column:
@@ -208,11 +207,10 @@ class Crossbar(nn.Module):
             # (bit slices), gives the STAT_SAMPLES partial sums its statistics take (the rest
             # were subsampled away after the read); a stride over columns would alias with the
             # slices and see only some of them
-            positions = math.prod(out_size(layer, q)) if q.dim() == 4 else 1
-            per_column = planes.shape[0] * self.arrays * positions
-            stride = max(1, values.shape[0] * per_column // STAT_SAMPLES)
             slices = max(1, values.shape[0] // layer.weight.shape[0])
-            values = values.unflatten(0, (-1, slices))[::stride].flatten(0, 1)
+            outputs = values.shape[0] // slices
+            stride = self._output_stride(layer, q, bits, values.shape[0], outputs)
+            values = values.unflatten(0, (outputs, slices))[::stride].flatten(0, 1)
         return adc.grid(self._partial_sums(layer, planes, values, groups))
 
     def _op_read(self, layer, planes, place, values, cells, groups, n):
@@ -249,15 +247,22 @@ class Crossbar(nn.Module):
             return partial_sums.channel_grouped(planes, s, layer, self.subarray)
         return partial_sums.im2col(unfold(planes, layer), s, groups, self.subarray)
 
-    def _samples_per_column(self, q, bits) -> int:
-        """Partial sums one image gives per weight column: arrays × planes × positions."""
-        positions = math.prod(q.shape[2:]) if q.dim() == 4 else 1
+    def _samples_per_column(self, layer, q, bits) -> int:
+        """Partial sums one image gives per weight column: arrays × planes × output positions."""
+        positions = math.prod(out_size(layer, q)) if q.dim() == 4 else 1
         return self.arrays * (bits if self.bit_serial else 1) * positions
 
-    def _stat_images(self, q, cell_shape, groups, bits) -> int:
+    def _stat_images(self, layer, q, cell_shape, bits) -> int:
         """The fewest first images whose partial sums give ``STAT_SAMPLES`` values."""
-        per_image = cell_shape[0] * self._samples_per_column(q, bits)
+        per_image = cell_shape[0] * self._samples_per_column(layer, q, bits)
         return min(q.shape[0], math.ceil(STAT_SAMPLES / max(1, per_image)))
+
+    def _output_stride(self, layer, q, bits, columns: int, outputs: int) -> int:
+        """Every how-many-th output (with all its columns) the images ``q`` need to read for
+        ``STAT_SAMPLES`` partial sums: the layer's statistics and range gradient subsample
+        whole outputs, as a stride over columns would alias with the bit slices."""
+        samples = q.shape[0] * columns * self._samples_per_column(layer, q, bits)
+        return min(outputs, max(1, samples // STAT_SAMPLES))
 
     def _count(self, values, reads, positions, planes, groups) -> None:
         """What this forward read, per image. Every column block of an array has its own
